@@ -1,0 +1,422 @@
+//! Command-line layer: clap definitions, their validation into library types, the thread pool,
+//! the progress bar, output files and exit codes. No text processing happens here.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use dupsift::cluster::KeepPolicy;
+use dupsift::corpus::ReadOptions;
+use dupsift::report::{Report, write_text};
+use dupsift::scan::{self, Params, Progress, ScanError, Stage};
+use dupsift::shingle::Unit;
+use dupsift::verify::Verify;
+
+/// Exit codes, documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The command did its job (finding duplicates is not a failure for `scan`).
+    Ok = 0,
+    /// Bad usage, an input error under `--strict`, or a failure to read or write.
+    Error = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dupsift",
+    version,
+    about = "Find near-duplicate documents in a corpus (shingling + MinHash + LSH, verified).",
+    after_help = "Exit codes: 0 success, 2 usage or input error (with --strict: any bad input)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Find clusters of near-duplicate and exactly duplicated documents and report them.
+    Scan(ScanArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum UnitArg {
+    /// Words (Unicode word boundaries; each CJK or Thai character is a word).
+    Word,
+    /// Characters of the normalised text.
+    Char,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum VerifyArg {
+    /// True Jaccard of the candidates' shingle sets (reads candidate documents twice).
+    Exact,
+    /// MinHash estimate (one read; ±0.035 at 128 permutations near J = 0.8).
+    Estimate,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum KeepArg {
+    /// The first document in input order.
+    First,
+    /// The largest document (ties: the first).
+    Longest,
+    /// The smallest document (ties: the first).
+    Shortest,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum FormatArg {
+    /// A report for people.
+    Text,
+    /// The machine report (schema in docs/report.md).
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Files or directories to scan (directories recursively); `-` reads standard input
+    /// (JSONL or plain text). JSONL is recognised by the extension .jsonl or .ndjson; gzip and
+    /// zstd (.gz, .zst) by content or extension.
+    #[arg(default_value = "corpus")]
+    paths: Vec<PathBuf>,
+
+    /// Similarity (Jaccard of shingle sets) at or above which two documents are near-duplicates.
+    /// 0.8 is the customary cut for near-duplicate text (scrapes, light edits, reformatting).
+    #[arg(long, default_value_t = 0.8, help_heading = "Detection")]
+    threshold: f64,
+
+    /// Units per shingle.
+    #[arg(long, default_value_t = 5, help_heading = "Detection")]
+    ngram: usize,
+
+    /// What a shingle is made of.
+    #[arg(long, value_enum, default_value_t = UnitArg::Word, help_heading = "Detection")]
+    unit: UnitArg,
+
+    /// MinHash permutations (signature length); a multiple of 8.
+    #[arg(long, default_value_t = 128, help_heading = "Detection")]
+    num_perm: usize,
+
+    /// LSH bands. Default: chosen with --rows from --threshold and --num-perm, minimising the
+    /// S-curve's false-positive and false-negative areas (as datasketch does) among bandings
+    /// that catch a pair at the threshold with probability >= 0.995 (18 x 6 at 0.8 and 128).
+    #[arg(long, help_heading = "Detection")]
+    bands: Option<usize>,
+
+    /// Signature values per LSH band. Default: see --bands. bands x rows <= num-perm.
+    #[arg(long, help_heading = "Detection")]
+    rows: Option<usize>,
+
+    /// Seed of the MinHash permutations. Results are reproducible for a given seed.
+    #[arg(long, default_value_t = 42, help_heading = "Detection")]
+    seed: u64,
+
+    /// How candidate pairs are confirmed.
+    #[arg(long, value_enum, default_value_t = VerifyArg::Exact, help_heading = "Detection")]
+    verify: VerifyArg,
+
+    /// Which document of a cluster a cleanup keeps.
+    #[arg(long, value_enum, default_value_t = KeepArg::First, help_heading = "Detection")]
+    keep: KeepArg,
+
+    /// Include hidden files and directories (names starting with '.').
+    #[arg(long, help_heading = "Input")]
+    hidden: bool,
+
+    /// Honour .gitignore files while walking directories (off by default: data folders are
+    /// often git-ignored).
+    #[arg(long, help_heading = "Input")]
+    gitignore: bool,
+
+    /// Follow symbolic links while walking (loops are detected and skipped).
+    #[arg(short = 'L', long, help_heading = "Input")]
+    follow: bool,
+
+    /// JSONL field holding the document text.
+    #[arg(long, default_value = "text", help_heading = "Input")]
+    text_field: String,
+
+    /// JSONL field holding the document id; a record without it is named FILE:LINE.
+    #[arg(long, default_value = "id", help_heading = "Input")]
+    id_field: String,
+
+    /// Skip documents larger than this many bytes (files, or JSONL lines), with a reason.
+    /// Accepts K, M, G suffixes (powers of 1024).
+    #[arg(long, default_value = "64M", value_parser = parse_size, help_heading = "Input")]
+    max_doc_bytes: u64,
+
+    /// Stop with exit code 2 at the first bad input (unreadable, binary, empty, malformed,
+    /// corrupt, invalid UTF-8) instead of skipping it.
+    #[arg(long, help_heading = "Input")]
+    strict: bool,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text, help_heading = "Output")]
+    format: FormatArg,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
+
+    /// Clusters listed in the text report (all are counted; JSON lists all).
+    #[arg(long, default_value_t = 50, help_heading = "Output")]
+    max_clusters: usize,
+
+    /// Worker threads (0: one per core). Output is identical whatever the count.
+    #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
+    threads: usize,
+
+    /// No progress bar and no notes on standard error.
+    #[arg(short, long, help_heading = "Output")]
+    quiet: bool,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix {c:?} (use K, M or G)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("not a size: {s:?}"))
+}
+
+/// Runs the command line; errors are printed here and turned into exit codes.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Error.into()
+            } else {
+                Exit::Ok.into()
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return Exit::Ok.into();
+            }
+            eprintln!("dupsift: error: {e:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Scan(args) => run_scan(args),
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<Exit> {
+    let params = Params::new(
+        match args.unit {
+            UnitArg::Word => Unit::Word,
+            UnitArg::Char => Unit::Char,
+        },
+        args.ngram,
+        args.num_perm,
+        args.bands,
+        args.rows,
+        args.threshold,
+        args.seed,
+        match args.verify {
+            VerifyArg::Exact => Verify::Exact,
+            VerifyArg::Estimate => Verify::Estimate,
+        },
+        match args.keep {
+            KeepArg::First => KeepPolicy::First,
+            KeepArg::Longest => KeepPolicy::Longest,
+            KeepArg::Shortest => KeepPolicy::Shortest,
+        },
+    )?;
+    let read = ReadOptions {
+        hidden: args.hidden,
+        gitignore: args.gitignore,
+        follow_links: args.follow,
+        text_field: args.text_field.clone(),
+        id_field: args.id_field.clone(),
+        max_doc_bytes: args.max_doc_bytes,
+        ..ReadOptions::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .context("starting the thread pool")?;
+
+    let progress = Arc::new(Progress::default());
+    let bar = ProgressThread::start(progress.clone(), !args.quiet && io::stderr().is_terminal());
+    let result = pool.install(|| scan::scan(&args.paths, &params, &read, args.strict, &progress));
+    bar.finish();
+    let result = match result {
+        Ok(r) => r,
+        Err(e @ ScanError::Strict(_)) => {
+            eprintln!("dupsift: error: {e}");
+            return Ok(Exit::Error);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let report = Report::new(&result);
+    let render = |w: &mut dyn Write| -> io::Result<()> {
+        match args.format {
+            FormatArg::Json => report.write_json(w),
+            FormatArg::Text => write_text(&report, args.max_clusters, w),
+        }
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, render)?,
+        None => {
+            let stdout = io::stdout();
+            let mut w = io::BufWriter::new(stdout.lock());
+            render(&mut w)?;
+            w.flush()?;
+        }
+    }
+    if !args.quiet && (args.output.is_some() || args.format != FormatArg::Text) {
+        let s = &report.summary;
+        eprintln!(
+            "dupsift: {} documents, {} clusters, {} duplicates, {} skipped",
+            s.documents, s.clusters, s.duplicate_documents, s.skipped
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Writes through a temporary file in the target's directory, renamed into place when
+/// complete, so a reader never sees half a report.
+fn write_atomically(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".dupsift-")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    {
+        let mut w = io::BufWriter::new(tmp.as_file_mut());
+        render(&mut w).with_context(|| format!("writing {}", path.display()))?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all().ok();
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Draws a progress bar on stderr for runs that last more than a second.
+struct ProgressThread {
+    done: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressThread {
+    fn start(progress: Arc<Progress>, enabled: bool) -> ProgressThread {
+        let done = Arc::new(AtomicBool::new(false));
+        if !enabled {
+            return ProgressThread { done, handle: None };
+        }
+        let flag = done.clone();
+        let handle = std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if started.elapsed() < Duration::from_secs(1) {
+                    continue;
+                }
+                let b = bar.get_or_insert_with(|| {
+                    let b = indicatif::ProgressBar::new(0);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
+                        )
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                    );
+                    b
+                });
+                b.set_prefix(match progress.stage() {
+                    Stage::Reading => "reading",
+                    Stage::Verifying => "verifying",
+                    Stage::Clustering => "clustering",
+                });
+                b.set_length(progress.total.load(Ordering::Relaxed));
+                b.set_position(progress.bytes.load(Ordering::Relaxed));
+                b.set_message(format!("{} docs", progress.docs.load(Ordering::Relaxed)));
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        ProgressThread {
+            done,
+            handle: Some(handle),
+        }
+    }
+
+    fn finish(mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,701 @@
+//! JSONL: a bounded line reader, and decoding of one line into a document.
+//!
+//! Invariants:
+//! - The line reader never buffers more than `max_doc_bytes + 1` bytes of a line: longer lines are
+//!   discarded up to the next newline while only their length is counted.
+//! - Line numbers are 1-based; offsets are byte offsets of the line start in the decompressed
+//!   stream, so `offset` of line n+1 is `offset` of line n plus its raw length plus the newline.
+//! - Decoding extracts only the configured text and id fields; other values are skipped without
+//!   being materialised (millions of lines go through here).
+
+use std::fmt;
+use std::io::{self, BufRead};
+
+use memchr::memchr;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::{Decoded, DocLoc, Document, RawRecord, ReadOptions, Skipped, Source};
+
+const UTF8_BOM: &[u8] = &[0xef, 0xbb, 0xbf];
+
+/// One line as produced by [`LineReader`].
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Line {
+    /// A line within the limit; `bytes` excludes the `\n` and a trailing `\r`.
+    Record {
+        line: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+    },
+    /// A line longer than the limit; `len` is its full length (without `\n` / trailing `\r`).
+    TooLong { line: u64, offset: u64, len: u64 },
+}
+
+/// Splits a byte stream into lines without ever holding more than `max + 1` bytes of one line.
+pub(super) struct LineReader<R> {
+    inner: R,
+    /// Offset of the next line's first byte.
+    pos: u64,
+    /// Number of lines returned so far (the next line is `line + 1`).
+    line: u64,
+    max: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// A reader at the start of a stream.
+    pub(super) fn new(inner: R, max: u64) -> Self {
+        Self::at(inner, max, 0, 0)
+    }
+
+    /// A reader positioned at `pos`, where `lines` lines precede it (used after a seek).
+    pub(super) fn at(inner: R, max: u64, pos: u64, lines: u64) -> Self {
+        LineReader {
+            inner,
+            pos,
+            line: lines,
+            max,
+        }
+    }
+
+    /// Lines returned so far.
+    pub(super) fn lines_read(&self) -> u64 {
+        self.line
+    }
+
+    /// Offset of the next line's first byte.
+    pub(super) fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// The next line, or `None` at the end of the stream. A final line without `\n` counts.
+    /// On an error, the partial line is lost and the reader should not be used further.
+    pub(super) fn next_line(&mut self) -> io::Result<Option<Line>> {
+        self.read_line(true)
+    }
+
+    /// Like [`next_line`](Self::next_line) but without copying the content: a
+    /// [`Line::Record`] comes back with empty `bytes`. For passing over lines nobody wants.
+    pub(super) fn skip_line(&mut self) -> io::Result<Option<Line>> {
+        self.read_line(false)
+    }
+
+    fn read_line(&mut self, keep: bool) -> io::Result<Option<Line>> {
+        let offset = self.pos;
+        // One extra byte so a line of exactly `max` bytes followed by "\r\n" still fits.
+        let cap = self.max.saturating_add(1);
+        let mut buf = Vec::new();
+        let mut len: u64 = 0;
+        let mut overflow = false;
+        let mut last = None;
+        let mut any = false;
+        loop {
+            let avail = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            any = true;
+            let (chunk_len, newline) = match memchr(b'\n', avail) {
+                Some(i) => (i, true),
+                None => (avail.len(), false),
+            };
+            let chunk = &avail[..chunk_len];
+            if let Some(&b) = chunk.last() {
+                last = Some(b);
+            }
+            if keep && !overflow {
+                if len + chunk_len as u64 > cap {
+                    overflow = true;
+                    // Give the memory back now: the rest of the line may be gigabytes long.
+                    buf = Vec::new();
+                } else {
+                    buf.extend_from_slice(chunk);
+                }
+            }
+            len += chunk_len as u64;
+            let used = chunk_len + usize::from(newline);
+            self.inner.consume(used);
+            self.pos += used as u64;
+            if newline {
+                break;
+            }
+        }
+        self.line += 1;
+        let line = self.line;
+        if last == Some(b'\r') {
+            len -= 1;
+            buf.pop();
+        }
+        if overflow || len > self.max {
+            return Ok(Some(Line::TooLong { line, offset, len }));
+        }
+        Ok(Some(Line::Record {
+            line,
+            offset,
+            bytes: buf,
+        }))
+    }
+}
+
+/// Decodes one JSONL line of `src` into a document (see [`Decoded`]).
+pub(super) fn decode_line(src: &Source, rec: RawRecord, opts: &ReadOptions) -> Decoded {
+    let RawRecord { loc, bytes } = rec;
+    let mut body: &[u8] = &bytes;
+    // Editors on some platforms start files with a BOM; it is not JSON but carries no meaning.
+    if loc.offset == 0 {
+        body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Decoded::Blank;
+    }
+    let lossy_buf;
+    let (json, lossy) = match std::str::from_utf8(body) {
+        Ok(s) => (s, false),
+        Err(_) => {
+            lossy_buf = String::from_utf8_lossy(body).into_owned();
+            (lossy_buf.as_str(), true)
+        }
+    };
+    let skip = |reason: String| Decoded::Skip(Skipped::at_line(src.name.clone(), loc.line, reason));
+    let fields = match extract(json, &opts.text_field, &opts.id_field) {
+        Ok(Top::Object(fields)) => fields,
+        Ok(Top::NotObject) => return skip("top-level value is not an object".to_owned()),
+        Err(e) => return skip(format!("malformed JSON: {}", json_error_message(&e))),
+    };
+    let text = match fields.text {
+        Some(TextValue::Str(s)) => s,
+        Some(TextValue::Other) => return skip(format!("{:?} is not a string", opts.text_field)),
+        None => return skip(format!("no {:?} field", opts.text_field)),
+    };
+    let id = fields
+        .id
+        .unwrap_or_else(|| format!("{}:{}", src.name, loc.line));
+    Decoded::Doc(Document {
+        id,
+        loc,
+        text: text.into_bytes(),
+        lossy,
+    })
+}
+
+/// serde_json's message without its "at line 1 column N" suffix: the line is always 1 here and
+/// would be confused with the JSONL line number, which the caller reports separately.
+fn json_error_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match full.strip_suffix(&suffix) {
+        Some(msg) if e.line() > 0 => format!("{msg} (column {})", e.column()),
+        _ => full,
+    }
+}
+
+fn extract(json: &str, text_field: &str, id_field: &str) -> Result<Top, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let top = TopSeed {
+        text_field,
+        id_field,
+    }
+    .deserialize(&mut de)?;
+    // Reject trailing garbage such as `{"text":"a"} x` or two objects on one line.
+    de.end()?;
+    Ok(top)
+}
+
+enum Top {
+    Object(Fields),
+    NotObject,
+}
+
+#[derive(Default)]
+struct Fields {
+    text: Option<TextValue>,
+    id: Option<String>,
+}
+
+enum TextValue {
+    Str(String),
+    Other,
+}
+
+/// Which configured field a key names. `Both` when the text and id fields are the same name.
+enum Key {
+    Text,
+    Id,
+    Both,
+    Other,
+}
+
+struct TopSeed<'a> {
+    text_field: &'a str,
+    id_field: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = Top;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut fields = Fields::default();
+        let key_seed = || KeySeed {
+            text_field: self.text_field,
+            id_field: self.id_field,
+        };
+        // Later duplicates win, as with serde_json::Value.
+        while let Some(key) = map.next_key_seed(key_seed())? {
+            match key {
+                Key::Text => fields.text = Some(map.next_value_seed(TextSeed)?),
+                Key::Id => fields.id = map.next_value_seed(IdSeed)?,
+                Key::Both => {
+                    let v = map.next_value_seed(TextSeed)?;
+                    if let TextValue::Str(s) = &v {
+                        fields.id = Some(s.clone());
+                    }
+                    fields.text = Some(v);
+                }
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Top::Object(fields))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(Top::NotObject)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+}
+
+struct KeySeed<'a> {
+    text_field: &'a str,
+    id_field: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        // Keys are compared in place: no allocation for the (usual) unescaped key.
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match (v == self.text_field, v == self.id_field) {
+            (true, true) => Key::Both,
+            (true, false) => Key::Text,
+            (false, true) => Key::Id,
+            (false, false) => Key::Other,
+        })
+    }
+}
+
+/// The text value: a string, or anything else (consumed and reported as not a string).
+struct TextSeed;
+
+impl<'de> DeserializeSeed<'de> for TextSeed {
+    type Value = TextValue;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<TextValue, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TextSeed {
+    type Value = TextValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<TextValue, E> {
+        Ok(TextValue::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<TextValue, E> {
+        Ok(TextValue::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<TextValue, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(TextValue::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TextValue, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(TextValue::Other)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TextValue, E> {
+        Ok(TextValue::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TextValue, E> {
+        Ok(TextValue::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TextValue, E> {
+        Ok(TextValue::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TextValue, E> {
+        Ok(TextValue::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TextValue, E> {
+        Ok(TextValue::Other)
+    }
+}
+
+/// The id value: a string as is, a number as JSON renders it; anything else (null, bool, array,
+/// object) counts as absent so the document still gets its positional id instead of being lost.
+struct IdSeed;
+
+impl<'de> DeserializeSeed<'de> for IdSeed {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IdSeed {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<String>, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<String>, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<String>, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<String>, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<String>, E> {
+        // serde_json's own rendering (e.g. `1.5`, `1e300`); JSON cannot hold NaN or infinities.
+        Ok(serde_json::Number::from_f64(v).map(|n| n.to_string()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<String>, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<String>, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+}
+
+/// Location of line `line` starting at `offset` in source `source`.
+pub(super) fn line_loc(source: u32, line: u64, offset: u64) -> DocLoc {
+    DocLoc {
+        source,
+        line,
+        offset,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Compression, Format};
+    use proptest::prelude::*;
+    use std::io::{BufReader, Cursor};
+
+    fn lines(input: &[u8], max: u64, bufsize: usize) -> Vec<Line> {
+        let mut r = LineReader::new(BufReader::with_capacity(bufsize, Cursor::new(input)), max);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().expect("in-memory read") {
+            out.push(l);
+        }
+        out
+    }
+
+    fn rec(line: u64, offset: u64, bytes: &[u8]) -> Line {
+        Line::Record {
+            line,
+            offset,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    #[test]
+    fn splits_lines_with_offsets() {
+        let got = lines(b"ab\r\n\ncd\nlast", 100, 3);
+        assert_eq!(
+            got,
+            vec![
+                rec(1, 0, b"ab"),
+                rec(2, 4, b""),
+                rec(3, 5, b"cd"),
+                rec(4, 8, b"last")
+            ]
+        );
+        assert!(lines(b"", 100, 8).is_empty());
+        assert_eq!(lines(b"\n", 100, 8), vec![rec(1, 0, b"")]);
+        assert_eq!(lines(b"x\n", 100, 8), vec![rec(1, 0, b"x")]);
+    }
+
+    #[test]
+    fn long_lines_are_measured_and_skipped() {
+        for bufsize in [1, 2, 3, 64] {
+            let got = lines(b"12345\n123456\r\n1234567\nok", 5, bufsize);
+            assert_eq!(
+                got,
+                vec![
+                    rec(1, 0, b"12345"),
+                    Line::TooLong {
+                        line: 2,
+                        offset: 6,
+                        len: 6
+                    },
+                    Line::TooLong {
+                        line: 3,
+                        offset: 14,
+                        len: 7
+                    },
+                    rec(4, 22, b"ok"),
+                ],
+                "bufsize {bufsize}"
+            );
+            // Exactly `max` bytes plus CRLF fits.
+            assert_eq!(lines(b"12345\r\n", 5, bufsize), vec![rec(1, 0, b"12345")]);
+        }
+        assert_eq!(
+            lines(b"x", 0, 8),
+            vec![Line::TooLong {
+                line: 1,
+                offset: 0,
+                len: 1
+            }]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn line_reader_matches_split(input in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), Just(b'a'), Just(b'{')], 0..200),
+            max in 0u64..20, bufsize in 1usize..16)
+        {
+            let got = lines(&input, max, bufsize);
+            let mut expected = Vec::new();
+            let mut offset = 0u64;
+            let mut parts: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+            if input.last() == Some(&b'\n') || input.is_empty() {
+                parts.pop();
+            }
+            for (i, part) in parts.iter().enumerate() {
+                let content = part.strip_suffix(b"\r").unwrap_or(part);
+                let line = i as u64 + 1;
+                if content.len() as u64 > max {
+                    expected.push(Line::TooLong { line, offset, len: content.len() as u64 });
+                } else {
+                    expected.push(rec(line, offset, content));
+                }
+                offset += part.len() as u64 + 1;
+            }
+            prop_assert_eq!(got, expected);
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_line(&source(), RawRecord { loc: line_loc(0, 1, 0), bytes }, &ReadOptions::default());
+        }
+
+        #[test]
+        fn decode_never_panics_on_jsonish(s in r#"[{}\[\]":,a-z0-9 \\.-]{0,40}"#) {
+            let _ = decode_line(&source(), RawRecord { loc: line_loc(0, 1, 0), bytes: s.into_bytes() }, &ReadOptions::default());
+        }
+    }
+
+    fn source() -> Source {
+        Source {
+            path: "x.jsonl".into(),
+            name: "x.jsonl".into(),
+            format: Format::Jsonl,
+            compression: Compression::None,
+            size: 0,
+        }
+    }
+
+    fn decode(line: u64, s: &[u8]) -> Decoded {
+        decode_line(
+            &source(),
+            RawRecord {
+                loc: line_loc(0, line, 10),
+                bytes: s.to_vec(),
+            },
+            &ReadOptions::default(),
+        )
+    }
+
+    fn doc(d: Decoded) -> Document {
+        match d {
+            Decoded::Doc(d) => d,
+            other => panic!("expected a document, got {other:?}"),
+        }
+    }
+
+    fn skip_reason(d: Decoded) -> String {
+        match d {
+            Decoded::Skip(s) => {
+                assert_eq!(s.path, "x.jsonl");
+                assert_eq!(s.line, Some(7));
+                s.reason
+            }
+            other => panic!("expected a skip, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_fields() {
+        let d = doc(decode(
+            7,
+            br#"{"x":[1,{"a":null}],"id":"d1","text":"h\u00e9llo \"q\"","y":2}"#,
+        ));
+        assert_eq!(d.id, "d1");
+        assert_eq!(d.text, "héllo \"q\"".as_bytes());
+        assert!(!d.lossy);
+        assert_eq!(d.loc, line_loc(0, 7, 10));
+
+        assert_eq!(doc(decode(7, br#"{"text":"a","id":42}"#)).id, "42");
+        assert_eq!(doc(decode(7, br#"{"text":"a","id":-3}"#)).id, "-3");
+        assert_eq!(doc(decode(7, br#"{"text":"a","id":1.5}"#)).id, "1.5");
+        assert_eq!(doc(decode(7, br#"{"text":"a"}"#)).id, "x.jsonl:7");
+        assert_eq!(doc(decode(7, br#"{"text":"a","id":null}"#)).id, "x.jsonl:7");
+        assert_eq!(doc(decode(7, br#"{"text":"a","i\u0064":"esc"}"#)).id, "esc");
+        let empty = doc(decode(7, br#"  {"text":""}  "#));
+        assert!(empty.text.is_empty());
+    }
+
+    #[test]
+    fn custom_and_shared_field_names() {
+        let opts = ReadOptions {
+            text_field: "body".into(),
+            id_field: "body".into(),
+            ..ReadOptions::default()
+        };
+        let d = decode_line(
+            &source(),
+            RawRecord {
+                loc: line_loc(0, 1, 0),
+                bytes: br#"{"text":"no","body":"yes"}"#.to_vec(),
+            },
+            &opts,
+        );
+        let d = doc(d);
+        assert_eq!((d.id.as_str(), d.text.as_slice()), ("yes", &b"yes"[..]));
+    }
+
+    #[test]
+    fn skips_bad_lines() {
+        let r = skip_reason(decode(7, br#"{"text": "a""#));
+        assert!(r.starts_with("malformed JSON: "), "{r}");
+        assert!(!r.contains("line 1"), "{r}");
+        let r = skip_reason(decode(7, br#"{"text":"a"} {"text":"b"}"#));
+        assert!(r.starts_with("malformed JSON: trailing characters"), "{r}");
+        assert_eq!(
+            skip_reason(decode(7, br#"{"id":"a"}"#)),
+            r#"no "text" field"#
+        );
+        assert_eq!(
+            skip_reason(decode(7, br#"{"text":3}"#)),
+            r#""text" is not a string"#
+        );
+        assert_eq!(
+            skip_reason(decode(7, br#"{"text":{"a":[1]}}"#)),
+            r#""text" is not a string"#
+        );
+        assert_eq!(
+            skip_reason(decode(7, br#"{"text":null}"#)),
+            r#""text" is not a string"#
+        );
+        assert_eq!(
+            skip_reason(decode(7, br#"["text"]"#)),
+            "top-level value is not an object"
+        );
+        assert_eq!(
+            skip_reason(decode(7, br#""text""#)),
+            "top-level value is not an object"
+        );
+        assert_eq!(
+            skip_reason(decode(7, b"null")),
+            "top-level value is not an object"
+        );
+        let r = skip_reason(decode(7, r#"{"text":"\ud800"}"#.as_bytes()));
+        assert!(r.starts_with("malformed JSON"), "{r}");
+        // Deep nesting is skipped over iteratively by serde_json: no stack overflow anywhere.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let d = doc(decode(
+            7,
+            format!(r#"{{"x":{deep},"text":"a"}}"#).as_bytes(),
+        ));
+        assert_eq!(d.text, b"a");
+        let r = skip_reason(decode(7, format!(r#"{{"text":{deep}}}"#).as_bytes()));
+        assert_eq!(r, r#""text" is not a string"#);
+        let r = skip_reason(decode(7, deep.as_bytes()));
+        assert_eq!(r, "top-level value is not an object");
+        let r = skip_reason(decode(7, "[".repeat(100_000).as_bytes()));
+        assert!(r.starts_with("malformed JSON: EOF"), "{r}");
+    }
+
+    #[test]
+    fn blank_and_bom_and_lossy() {
+        assert!(matches!(decode(1, b""), Decoded::Blank));
+        assert!(matches!(decode(1, b" \t \r"), Decoded::Blank));
+        let d = decode_line(
+            &source(),
+            RawRecord {
+                loc: line_loc(0, 1, 0),
+                bytes: b"\xef\xbb\xbf{\"text\":\"a\"}".to_vec(),
+            },
+            &ReadOptions::default(),
+        );
+        assert_eq!(doc(d).text, b"a");
+        let d = doc(decode(7, b"{\"text\":\"a\xffb\"}"));
+        assert!(d.lossy);
+        assert_eq!(d.text, "a\u{fffd}b".as_bytes());
+    }
+}

@@ -1,0 +1,307 @@
+//! Stage 1: read the corpus. Turns command-line inputs (directories, files, JSONL, gzip/zstd, stdin)
+//! into a stream of [`Document`]s in a stable order, and every input it cannot use into a
+//! [`Skipped`] entry with a reason.
+//!
+//! Invariants:
+//! - Order is deterministic: inputs in command-line order, directory entries sorted by file name,
+//!   JSONL records in line order. Document indices are assigned in that order by the caller.
+//! - Inputs are only ever opened for reading (the stdin spool is the one file written, and it is a
+//!   private temporary file deleted with the [`Corpus`]).
+//! - Bad input never aborts the read: it becomes a [`Skipped`] entry and the stream goes on.
+//! - Documents can be located again ([`DocLoc`]) and re-read ([`Corpus::reread`]) without holding
+//!   their text: later stages keep compact per-document state only.
+//!
+//! This stage must not normalise, tokenise or hash text (beyond sniffing formats).
+//!
+//! The work is split in three: [`Corpus::discover`] walks the inputs (cheap metadata and a few
+//! magic bytes per file), [`Corpus::read_batches`] does the sequential I/O and hands over raw
+//! records, and [`Corpus::decode`] turns records into documents, in parallel at the caller's
+//! choice.
+
+mod jsonl;
+mod open;
+mod read;
+mod walk;
+
+#[cfg(test)]
+mod testutil;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+
+use tempfile::NamedTempFile;
+
+/// Display name (and document id) of standard input.
+const STDIN_NAME: &str = "<stdin>";
+
+/// How to find and read the inputs.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Include hidden entries (name starting with '.') when walking directories.
+    /// Inputs named on the command line are always included.
+    pub hidden: bool,
+    /// Honour `.gitignore` files found while walking directories.
+    pub gitignore: bool,
+    /// Follow symbolic links while walking directories. Loops are detected and reported.
+    pub follow_links: bool,
+    /// JSONL field holding the document text.
+    pub text_field: String,
+    /// JSONL field holding the document id.
+    pub id_field: String,
+    /// Larger documents (text file size, or JSONL line length) are skipped with a reason.
+    pub max_doc_bytes: u64,
+    /// Target raw bytes per batch yielded by [`Corpus::read_batches`].
+    pub batch_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            hidden: false,
+            gitignore: false,
+            follow_links: false,
+            text_field: "text".to_owned(),
+            id_field: "id".to_owned(),
+            max_doc_bytes: 64 * 1024 * 1024,
+            batch_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// How a source's content is split into documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The whole file is one document.
+    Text,
+    /// One JSON object per line; one document per object.
+    Jsonl,
+}
+
+/// How a source's bytes are compressed on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip, possibly several concatenated members.
+    Gzip,
+    /// Zstandard, possibly several concatenated frames.
+    Zstd,
+}
+
+/// One input file to read.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// What to open (for stdin: the spooled temporary file).
+    pub path: PathBuf,
+    /// Display name; for a [`Format::Text`] source this is also the document id.
+    pub name: String,
+    /// How the content splits into documents.
+    pub format: Format,
+    /// How the content is compressed.
+    pub compression: Compression,
+    /// Bytes on disk (compressed size for compressed sources), for progress reporting.
+    pub size: u64,
+}
+
+/// Where a document lives, so it can be read again without keeping its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocLoc {
+    /// Index into [`Corpus::sources`].
+    pub source: u32,
+    /// 1-based JSONL line; 0 for a whole-file document.
+    pub line: u64,
+    /// Byte offset of the line start in the (decompressed) stream; 0 for whole files.
+    pub offset: u64,
+}
+
+/// An input that could not be used, and why.
+///
+/// Serializes as `{"path": ..., "line": null|n, "reason": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Skipped {
+    /// Display name of the input (as in [`Source::name`]).
+    pub path: String,
+    /// 1-based JSONL line, when a single line was skipped.
+    pub line: Option<u64>,
+    /// Human-readable reason.
+    pub reason: String,
+}
+
+impl Skipped {
+    fn file(path: String, reason: String) -> Self {
+        Skipped {
+            path,
+            line: None,
+            reason,
+        }
+    }
+
+    fn at_line(path: String, line: u64, reason: String) -> Self {
+        Skipped {
+            path,
+            line: Some(line),
+            reason,
+        }
+    }
+}
+
+/// A raw record as read from disk, before decoding (cheap, sequential I/O only).
+#[derive(Debug)]
+pub struct RawRecord {
+    /// Where the record was read from.
+    pub loc: DocLoc,
+    /// Whole decompressed file (text sources) or one line without its line ending (JSONL).
+    pub bytes: Vec<u8>,
+}
+
+/// What [`Corpus::read_batches`] hands over: records and the inputs skipped while reading them,
+/// each in stream order.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Records, in stream order.
+    pub records: Vec<RawRecord>,
+    /// Inputs (files or lines) skipped while reading this batch, in stream order.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A decoded document.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// The file's display name (text) or the JSONL id field, else `NAME:LINE`.
+    pub id: String,
+    /// Where the document was read from.
+    pub loc: DocLoc,
+    /// The original bytes: whole file, or the JSONL text field's UTF-8.
+    pub text: Vec<u8>,
+    /// The input had invalid UTF-8 (text files: `text` holds it as is; JSONL: the line was
+    /// decoded with replacement characters before parsing).
+    pub lossy: bool,
+}
+
+/// The outcome of [`Corpus::decode`].
+#[derive(Clone, Debug)]
+pub enum Decoded {
+    /// A document.
+    Doc(Document),
+    /// The record is not a usable document.
+    Skip(Skipped),
+    /// An empty or whitespace-only JSONL line: ignored silently.
+    Blank,
+}
+
+/// Errors of the corpus stage. Problems with individual inputs are not errors (see [`Skipped`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// An input could not be read while reading documents back.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// Display name of the input.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A document could not be read back identically: the input changed during the run.
+    #[error("{}", changed_message(.path, *.line))]
+    Changed {
+        /// Display name of the input.
+        path: String,
+        /// 1-based JSONL line, or 0 for a whole-file document.
+        line: u64,
+    },
+    /// Standard input could not be copied to a temporary file.
+    #[error("cannot copy standard input to a temporary file: {source}")]
+    Spool {
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A location that does not belong to this corpus (a caller bug, not an input problem).
+    #[error("invalid document location {loc:?}: {reason}")]
+    InvalidLoc {
+        /// The offending location.
+        loc: DocLoc,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+fn changed_message(path: &str, line: u64) -> String {
+    if line == 0 {
+        format!("{path} changed while being processed: it could not be read back identically")
+    } else {
+        format!(
+            "{path} changed while being processed: line {line} could not be read back identically"
+        )
+    }
+}
+
+/// The inputs of a run: the sources to read, in order, and the inputs already rejected.
+#[derive(Debug)]
+pub struct Corpus {
+    /// Files to read, in reading order. [`DocLoc::source`] indexes this.
+    pub sources: Vec<Source>,
+    /// Inputs rejected while discovering (missing paths, unreadable files, loops, ...), in order.
+    pub skipped: Vec<Skipped>,
+    /// Keeps the stdin spool alive (and deletes it on drop).
+    _spool: Option<NamedTempFile>,
+}
+
+impl Corpus {
+    /// Walks the inputs. `-` means standard input, which is copied to a temporary file so it can
+    /// be read again. Never fails on a bad path: it becomes a [`Skipped`] entry (nonexistent
+    /// path, permission denied, symlink loop, walk error). Errors only when standard input cannot
+    /// be spooled.
+    pub fn discover(inputs: &[PathBuf], opts: &ReadOptions) -> Result<Corpus, CorpusError> {
+        walk::discover(inputs, opts, std::io::stdin)
+    }
+
+    /// Total bytes on disk of all sources, for a progress bar.
+    pub fn total_size(&self) -> u64 {
+        self.sources
+            .iter()
+            .fold(0u64, |acc, s| acc.saturating_add(s.size))
+    }
+
+    /// Reads all sources in order, sequentially, handing batches of roughly `opts.batch_bytes`
+    /// to `sink`.
+    ///
+    /// Adds the raw bytes read from disk (compressed bytes for compressed inputs) to `progress`
+    /// as it goes; when a source is done (or skipped) its progress is topped up to its
+    /// [`Source::size`], so progress ends at [`Corpus::total_size`] unless files grew.
+    ///
+    /// Read problems of one source (unreadable file, corrupt gzip/zstd stream — documents
+    /// already read from it stay —, file too large, JSONL line too long) become [`Skipped`]
+    /// entries in the batch and reading goes on. Stops early and returns the sink's error if the
+    /// sink fails.
+    pub fn read_batches<E>(
+        &self,
+        opts: &ReadOptions,
+        progress: &AtomicU64,
+        sink: impl FnMut(Batch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        read::read_batches(self, opts, progress, sink)
+    }
+
+    /// Decodes one raw record. Pure and thread-safe: meant to be called in parallel.
+    pub fn decode(&self, rec: RawRecord, opts: &ReadOptions) -> Decoded {
+        read::decode(self, rec, opts)
+    }
+
+    /// Reads the documents at `locs` again, calling `f(i, doc)` with `i` the index into `locs`.
+    ///
+    /// `locs` should be sorted ascending (then `f` sees ascending `i`); unsorted or repeated
+    /// locations are tolerated, and `f` is then called in location order. Plain files are read
+    /// by seeking; compressed ones are streamed again up to the last wanted line.
+    ///
+    /// Returns [`CorpusError::Changed`] if a record is gone or no longer decodes to a document,
+    /// [`CorpusError::Io`] if an input cannot be read.
+    pub fn reread(
+        &self,
+        locs: &[DocLoc],
+        opts: &ReadOptions,
+        f: impl FnMut(usize, Document),
+    ) -> Result<(), CorpusError> {
+        read::reread(self, locs, opts, f)
+    }
+}

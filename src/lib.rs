@@ -1,0 +1,50 @@
+//! dupsift finds near-duplicate documents in a corpus with shingling, MinHash and LSH, and
+//! verifies every candidate pair so that reported clusters are exact at the chosen threshold.
+//!
+//! The pipeline, one module per stage, data flowing forward only:
+//!
+//! | stage | module | in → out |
+//! |---|---|---|
+//! | read corpus | [`corpus`] | paths, JSONL, gzip/zstd, stdin → [`corpus::Document`]s + [`corpus::Skipped`] |
+//! | normalise | [`normalize`] | word → NFKC, lowercase, alphanumeric only |
+//! | tokenise | [`tokenize`] | bytes → words with spans into the original bytes |
+//! | shingle | [`shingle`] | words → `u64` hashes of n-unit windows (seeded xxh3) |
+//! | sign | [`minhash`] | shingle hashes → `num_perm` minima |
+//! | band | [`lsh`] | signatures → band keys → candidate pairs |
+//! | verify | [`verify`] | candidate pairs → pairs at or above the threshold |
+//! | cluster | [`cluster`] | pairs + exact duplicates → clusters with a kept document |
+//! | report | [`report`] | clusters → JSON / text |
+//!
+//! [`scan::scan`] drives the stages; `ARCHITECTURE.md` describes the invariants (determinism,
+//! memory per document). A scan of three documents:
+//!
+//! ```
+//! use dupsift::{corpus::ReadOptions, report::Report, scan::{scan, Params, Progress}};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let text = "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat";
+//! std::fs::write(dir.path().join("a.txt"), text)?;
+//! std::fs::write(dir.path().join("b.txt"), format!("{text} today"))?;
+//! std::fs::write(dir.path().join("c.txt"), "an entirely different document about something else")?;
+//!
+//! let result = scan(&[dir.path().to_path_buf()], &Params::default(), &ReadOptions::default(),
+//!                   false, &Progress::default())?;
+//! let report = Report::new(&result);
+//! assert_eq!(report.summary.documents, 3);
+//! assert_eq!(report.clusters.len(), 1);
+//! assert_eq!(report.clusters[0].kept, "a.txt");
+//! assert_eq!(report.clusters[0].members[0].doc, "b.txt");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod cluster;
+pub mod corpus;
+pub mod lsh;
+pub mod minhash;
+pub mod normalize;
+pub mod report;
+pub mod scan;
+pub mod shingle;
+pub mod tokenize;
+pub mod verify;

@@ -1,0 +1,7 @@
+//! The `dupsift` binary: a thin shell over the library (see `cli.rs`).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,213 @@
+//! Stage 4: MinHash signatures from shingle hashes.
+//!
+//! Permutation `i` maps a shingle hash `x` to `(a_i * x + b_i) >> 32` (64-bit wrapping
+//! multiply-add, odd `a_i`; Dietzfelbinger's multiply-add-shift), and the signature keeps the
+//! minimum per permutation. The `a_i, b_i` come from SplitMix64 of the user's seed, so a signature
+//! depends only on (shingles, num_perm, seed).
+//!
+//! The kernel is the hot loop of the whole tool: it walks the permutations in blocks of
+//! [`LANES`], keeping a block's minima in registers while it streams the shingles, in
+//! straight-line code that LLVM vectorises. On x86-64 the same code is compiled a second time
+//! for AVX2 and chosen at run time, so the release binary is fast without `-C target-cpu`; the
+//! portable build is the fallback (and is tested: [`MinHasher::sign_portable`]).
+//!
+//! This stage must not allocate per call, do I/O, or depend on rayon: callers parallelise
+//! over documents.
+
+/// Permutations are processed in blocks of this many; `num_perm` must be a multiple of it.
+pub const LANES: usize = 8;
+
+/// A seeded family of `num_perm` hash permutations.
+#[derive(Clone, Debug)]
+pub struct MinHasher {
+    a: Vec<[u64; LANES]>,
+    b: Vec<[u64; LANES]>,
+    num_perm: usize,
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl MinHasher {
+    /// Builds the permutations. Panics unless `num_perm` is a positive multiple of [`LANES`]
+    /// (the configuration layer validates user input before this).
+    pub fn new(num_perm: usize, seed: u64) -> MinHasher {
+        assert!(
+            num_perm > 0 && num_perm % LANES == 0,
+            "num_perm must be a positive multiple of {LANES}"
+        );
+        let mut state = seed;
+        let blocks = num_perm / LANES;
+        let mut a = vec![[0u64; LANES]; blocks];
+        let mut b = vec![[0u64; LANES]; blocks];
+        for blk in 0..blocks {
+            for l in 0..LANES {
+                a[blk][l] = splitmix64(&mut state) | 1;
+                b[blk][l] = splitmix64(&mut state);
+            }
+        }
+        MinHasher { a, b, num_perm }
+    }
+
+    /// Number of permutations (signature length).
+    pub fn num_perm(&self) -> usize {
+        self.num_perm
+    }
+
+    /// Writes the signature of `shingles` (any order, repeats allowed) into `out`, which must
+    /// hold `num_perm` values. An empty input gives all `u32::MAX`.
+    pub fn sign(&self, shingles: &[u64], out: &mut [u32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && !force_portable() {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { self.sign_avx2(shingles, out) };
+                return;
+            }
+        }
+        self.sign_portable(shingles, out);
+    }
+
+    /// The kernel compiled for the baseline target, whatever the CPU offers.
+    pub fn sign_portable(&self, shingles: &[u64], out: &mut [u32]) {
+        sign_kernel(&self.a, &self.b, shingles, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn sign_avx2(&self, shingles: &[u64], out: &mut [u32]) {
+        sign_kernel(&self.a, &self.b, shingles, out);
+    }
+}
+
+/// `DUPSIFT_PORTABLE=1` forces the baseline kernel, so CI can test it on any machine.
+fn force_portable() -> bool {
+    use std::sync::OnceLock;
+    static FORCE: OnceLock<bool> = OnceLock::new();
+    *FORCE.get_or_init(|| std::env::var_os("DUPSIFT_PORTABLE").is_some_and(|v| v != "0"))
+}
+
+#[inline(always)]
+fn sign_kernel(a: &[[u64; LANES]], b: &[[u64; LANES]], shingles: &[u64], out: &mut [u32]) {
+    assert_eq!(
+        out.len(),
+        a.len() * LANES,
+        "signature buffer has the wrong length"
+    );
+    for ((a, b), out) in a.iter().zip(b).zip(out.chunks_exact_mut(LANES)) {
+        let mut min = [u32::MAX; LANES];
+        for &x in shingles {
+            for l in 0..LANES {
+                let h = (a[l].wrapping_mul(x).wrapping_add(b[l]) >> 32) as u32;
+                min[l] = min[l].min(h);
+            }
+        }
+        out.copy_from_slice(&min);
+    }
+}
+
+/// Fraction of positions where two signatures agree: an unbiased estimate of the Jaccard
+/// similarity of the underlying sets (standard error `sqrt(J(1-J)/num_perm)`).
+pub fn estimate_jaccard(x: &[u32], y: &[u32]) -> f64 {
+    debug_assert_eq!(x.len(), y.len());
+    if x.is_empty() {
+        return 0.0;
+    }
+    let same = x.iter().zip(y).filter(|(a, b)| a == b).count();
+    same as f64 / x.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn exact(a: &[u64], b: &[u64]) -> f64 {
+        let sa: std::collections::BTreeSet<_> = a.iter().collect();
+        let sb: std::collections::BTreeSet<_> = b.iter().collect();
+        sa.intersection(&sb).count() as f64 / sa.union(&sb).count() as f64
+    }
+
+    fn sig(m: &MinHasher, s: &[u64]) -> Vec<u32> {
+        let mut out = vec![0; m.num_perm()];
+        m.sign(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn identical_sets_have_identical_signatures_in_any_order() {
+        let m = MinHasher::new(64, 7);
+        let a: Vec<u64> = (0..100).map(|i| i * 0x9e37_79b9).collect();
+        let mut b = a.clone();
+        b.reverse();
+        b.extend_from_slice(&a[..10]);
+        assert_eq!(sig(&m, &a), sig(&m, &b));
+    }
+
+    #[test]
+    fn empty_input_is_all_max() {
+        let m = MinHasher::new(16, 1);
+        assert!(sig(&m, &[]).iter().all(|&v| v == u32::MAX));
+    }
+
+    #[test]
+    fn seed_changes_the_permutations() {
+        let s: Vec<u64> = (0..50).collect();
+        assert_ne!(
+            sig(&MinHasher::new(32, 1), &s),
+            sig(&MinHasher::new(32, 2), &s)
+        );
+    }
+
+    #[test]
+    fn dispatched_and_portable_kernels_agree() {
+        let m = MinHasher::new(128, 42);
+        let s: Vec<u64> = (0..1000u64)
+            .map(|i| i.wrapping_mul(0x2545_f491_4f6c_dd1d))
+            .collect();
+        let mut p = vec![0; 128];
+        m.sign_portable(&s, &mut p);
+        assert_eq!(sig(&m, &s), p);
+    }
+
+    #[test]
+    #[should_panic(expected = "multiple")]
+    fn num_perm_must_fill_whole_blocks() {
+        MinHasher::new(12, 0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The estimate stays within 4.5 standard errors (plus a small slack) of the exact value.
+        #[test]
+        fn estimate_is_within_its_error_of_exact_jaccard(
+            common in 0usize..300, only_a in 0usize..300, only_b in 0usize..300, seed in any::<u64>()
+        ) {
+            prop_assume!(common + only_a + only_b > 0);
+            let mut st = seed;
+            let c: Vec<u64> = (0..common).map(|_| splitmix64(&mut st)).collect();
+            let mut a = c.clone();
+            a.extend((0..only_a).map(|_| splitmix64(&mut st)));
+            let mut b = c;
+            b.extend((0..only_b).map(|_| splitmix64(&mut st)));
+            let m = MinHasher::new(256, seed ^ 0x55);
+            let j = exact(&a, &b);
+            let est = estimate_jaccard(&sig(&m, &a), &sig(&m, &b));
+            let se = (j * (1.0 - j) / 256.0).sqrt();
+            prop_assert!((est - j).abs() <= 4.5 * se + 0.02, "exact {j} estimate {est}");
+        }
+
+        #[test]
+        fn estimate_is_symmetric(a in proptest::collection::vec(any::<u64>(), 0..50),
+                                 b in proptest::collection::vec(any::<u64>(), 0..50)) {
+            let m = MinHasher::new(32, 3);
+            let (sa, sb) = (sig(&m, &a), sig(&m, &b));
+            prop_assert_eq!(estimate_jaccard(&sa, &sb), estimate_jaccard(&sb, &sa));
+        }
+    }
+}

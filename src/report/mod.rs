@@ -1,0 +1,198 @@
+//! Stage 9: reports. [`Report`] is the one model of a scan's outcome — the JSON report is its
+//! serde serialisation, and the text writer renders the same values — so the formats cannot
+//! disagree.
+//!
+//! The JSON schema is a contract, documented in `docs/report.md`: fields may be added within a
+//! [`FORMAT_VERSION`], never renamed, removed or given another meaning.
+//!
+//! This module renders; it must not compute findings or read files.
+
+mod text;
+
+use serde::Serialize;
+
+use crate::cluster::KeepPolicy;
+use crate::corpus::Skipped;
+use crate::scan::ScanResult;
+use crate::shingle::Unit;
+use crate::verify::Verify;
+
+pub use text::write_text;
+
+/// Version of the JSON report's schema; bumped on any breaking change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The whole report of a scan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Always `"dupsift"`.
+    pub tool: &'static str,
+    /// The dupsift version that wrote the report.
+    pub version: &'static str,
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The parameters of the scan.
+    pub params: ReportParams,
+    /// Totals.
+    pub summary: Summary,
+    /// Clusters, largest first.
+    pub clusters: Vec<ClusterReport>,
+    /// Inputs that could not be used, sorted by path, then line.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Parameters that shaped the result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportParams {
+    /// `word` or `char`.
+    pub unit: Unit,
+    /// Units per shingle.
+    pub ngram: usize,
+    /// Permutations.
+    pub num_perm: usize,
+    /// LSH bands.
+    pub bands: usize,
+    /// Rows per band.
+    pub rows: usize,
+    /// Similarity threshold.
+    pub threshold: f64,
+    /// Permutation seed.
+    pub seed: u64,
+    /// `exact` or `estimate`.
+    pub verify: Verify,
+    /// `first`, `longest` or `shortest`.
+    pub keep: KeepPolicy,
+}
+
+/// Totals of a scan.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    /// Documents read.
+    pub documents: u64,
+    /// Bytes of text in those documents.
+    pub bytes: u64,
+    /// Inputs skipped (files or JSONL lines).
+    pub skipped: u64,
+    /// Clusters of two or more documents.
+    pub clusters: u64,
+    /// Documents a cleanup would remove (every cluster member except the kept one).
+    pub duplicate_documents: u64,
+    /// Bytes of those documents.
+    pub duplicate_bytes: u64,
+    /// Of the duplicate documents, those byte-identical to their cluster's kept document.
+    pub exact_duplicate_documents: u64,
+    /// Documents with invalid UTF-8 (read lossily: invalid bytes separate words).
+    pub invalid_utf8_documents: u64,
+    /// Documents with no words (never near-duplicates; exact duplicates still count).
+    pub empty_documents: u64,
+    /// Candidate pairs proposed by LSH.
+    pub candidate_pairs: u64,
+    /// Candidate pairs that passed verification.
+    pub verified_pairs: u64,
+}
+
+/// One cluster.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClusterReport {
+    /// Position in the report, from 0.
+    pub id: usize,
+    /// Id of the document a cleanup keeps.
+    pub kept: String,
+    /// Its size in bytes.
+    pub kept_bytes: u64,
+    /// The start of its text, on one line.
+    pub kept_preview: String,
+    /// Every other document of the cluster, in input order.
+    pub members: Vec<Member>,
+}
+
+/// A cluster member other than the kept document.
+#[derive(Clone, Debug, Serialize)]
+pub struct Member {
+    /// Document id.
+    pub doc: String,
+    /// Similarity to the kept document (1.0 for exact duplicates), rounded to 4 decimals. It
+    /// may be below the threshold: clusters are connected components, so a member can reach
+    /// the kept document through others.
+    pub similarity: f64,
+    /// Byte-identical to the kept document.
+    pub exact: bool,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// The start of its text, on one line.
+    pub preview: String,
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+impl Report {
+    /// Builds the report of a scan.
+    pub fn new(r: &ScanResult) -> Report {
+        let docs = &r.docs;
+        let p = &r.params;
+        let preview = |d: u32| r.previews.get(&d).cloned().unwrap_or_default();
+        let clusters: Vec<ClusterReport> = r
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(id, c)| ClusterReport {
+                id,
+                kept: docs.id(c.kept).to_string(),
+                kept_bytes: docs.bytes[c.kept as usize],
+                kept_preview: preview(c.kept),
+                members: c
+                    .members
+                    .iter()
+                    .map(|&(m, s)| Member {
+                        doc: docs.id(m).to_string(),
+                        similarity: round4(s),
+                        exact: docs.content[m as usize] == docs.content[c.kept as usize],
+                        bytes: docs.bytes[m as usize],
+                        preview: preview(m),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let members = || clusters.iter().flat_map(|c| &c.members);
+        let summary = Summary {
+            documents: docs.len() as u64,
+            bytes: docs.bytes.iter().sum(),
+            skipped: r.skipped.len() as u64,
+            clusters: clusters.len() as u64,
+            duplicate_documents: members().count() as u64,
+            duplicate_bytes: members().map(|m| m.bytes).sum(),
+            exact_duplicate_documents: members().filter(|m| m.exact).count() as u64,
+            invalid_utf8_documents: docs.lossy.iter().filter(|&&l| l).count() as u64,
+            empty_documents: docs.shingles.iter().filter(|&&s| s == 0).count() as u64,
+            candidate_pairs: r.candidate_pairs as u64,
+            verified_pairs: r.pairs.len() as u64,
+        };
+        Report {
+            tool: "dupsift",
+            version: env!("CARGO_PKG_VERSION"),
+            format_version: FORMAT_VERSION,
+            params: ReportParams {
+                unit: p.unit,
+                ngram: p.ngram,
+                num_perm: p.num_perm,
+                bands: p.bands,
+                rows: p.rows,
+                threshold: p.threshold,
+                seed: p.seed,
+                verify: p.verify,
+                keep: p.keep,
+            },
+            summary,
+            clusters,
+            skipped: r.skipped.clone(),
+        }
+    }
+
+    /// Writes the JSON report (pretty-printed, with a final newline).
+    pub fn write_json(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut w, self)?;
+        w.write_all(b"\n")
+    }
+}

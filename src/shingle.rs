@@ -1,0 +1,194 @@
+//! Stage 3: turn a document's words into shingles: overlapping windows of `n` units (words or
+//! characters), each hashed to a `u64` with seeded xxh3 over bytes.
+//!
+//! The hashes are part of dupsift's on-disk contract (an index stores signatures built from
+//! them), so they are computed from explicit little-endian bytes with fixed seeds, never through
+//! `std::hash::Hash`. Changing [`WORD_SEED`], [`SHINGLE_SEED`] or the byte layout below is a
+//! format change.
+//!
+//! This stage must not know about permutations, bands or thresholds.
+
+use std::str::FromStr;
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::tokenize::Tokens;
+
+/// Seed of the per-word hash: `xxh3_64(folded word bytes, WORD_SEED)`.
+pub const WORD_SEED: u64 = 0x6475_7073_6966_7477; // "dupsiftw"
+/// Seed of the shingle hash. A word shingle is `xxh3_64(concat of its word hashes as LE u64)`;
+/// a character shingle is `xxh3_64(UTF-8 bytes of its characters)`.
+pub const SHINGLE_SEED: u64 = 0x6475_7073_6966_7473; // "dupsifts"
+
+/// What a shingle is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Folded words (see [`crate::tokenize`]).
+    Word,
+    /// Characters of the folded words joined by single spaces.
+    Char,
+}
+
+impl FromStr for Unit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "word" => Ok(Unit::Word),
+            "char" => Ok(Unit::Char),
+            _ => Err(format!("unknown unit {s:?} (expected word or char)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unit::Word => "word",
+            Unit::Char => "char",
+        })
+    }
+}
+
+/// Reusable per-thread buffers for [`shingles`].
+#[derive(Default, Debug)]
+pub struct Scratch {
+    word_hashes: Vec<u64>,
+    window: Vec<u8>,
+    chars: Vec<(usize, usize)>,
+    joined: String,
+}
+
+/// Appends the hashes of all `n`-unit windows of `tokens` to `out`, in document order (with
+/// repeats: callers that need a set sort and dedup). A document shorter than `n` units but not
+/// empty yields one shingle of everything it has, so short documents can still match.
+pub fn shingles(tokens: &Tokens, unit: Unit, n: usize, scratch: &mut Scratch, out: &mut Vec<u64>) {
+    assert!(n > 0, "shingle size must be positive");
+    if tokens.is_empty() {
+        return;
+    }
+    match unit {
+        Unit::Word => word_shingles(tokens, n, scratch, out),
+        Unit::Char => char_shingles(tokens, n, scratch, out),
+    }
+}
+
+fn word_shingles(tokens: &Tokens, n: usize, scratch: &mut Scratch, out: &mut Vec<u64>) {
+    let hashes = &mut scratch.word_hashes;
+    hashes.clear();
+    hashes
+        .extend((0..tokens.len()).map(|i| xxh3_64_with_seed(tokens.word(i).as_bytes(), WORD_SEED)));
+    let window = &mut scratch.window;
+    let n = n.min(hashes.len());
+    for w in hashes.windows(n) {
+        window.clear();
+        for h in w {
+            window.extend_from_slice(&h.to_le_bytes());
+        }
+        out.push(xxh3_64_with_seed(window, SHINGLE_SEED));
+    }
+}
+
+fn char_shingles(tokens: &Tokens, n: usize, scratch: &mut Scratch, out: &mut Vec<u64>) {
+    let joined = &mut scratch.joined;
+    joined.clear();
+    for i in 0..tokens.len() {
+        if i > 0 {
+            joined.push(' ');
+        }
+        joined.push_str(tokens.word(i));
+    }
+    let chars = &mut scratch.chars;
+    chars.clear();
+    chars.extend(joined.char_indices().map(|(i, c)| (i, i + c.len_utf8())));
+    let n = n.min(chars.len());
+    for w in chars.windows(n) {
+        let bytes = &joined.as_bytes()[w[0].0..w[n - 1].1];
+        out.push(xxh3_64_with_seed(bytes, SHINGLE_SEED));
+    }
+}
+
+/// The set of shingles of a document: sorted, without repeats. Used for exact Jaccard.
+pub fn shingle_set(
+    tokens: &Tokens,
+    unit: Unit,
+    n: usize,
+    scratch: &mut Scratch,
+    out: &mut Vec<u64>,
+) {
+    out.clear();
+    shingles(tokens, unit, n, scratch, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::tokenize;
+
+    fn shingle_vec(text: &str, unit: Unit, n: usize) -> Vec<u64> {
+        let mut t = Tokens::default();
+        tokenize(text.as_bytes(), &mut t);
+        let mut out = Vec::new();
+        shingles(&t, unit, n, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn one_shingle_per_window() {
+        assert_eq!(shingle_vec("a b c d e f g", Unit::Word, 5).len(), 3);
+        assert_eq!(shingle_vec("abcdefg", Unit::Char, 5).len(), 3);
+        // "ab cd" is five characters with the joining space.
+        assert_eq!(shingle_vec("ab cd", Unit::Char, 5).len(), 1);
+    }
+
+    #[test]
+    fn short_documents_get_one_shingle_and_empty_ones_none() {
+        assert_eq!(shingle_vec("just three words", Unit::Word, 5).len(), 1);
+        assert!(shingle_vec("", Unit::Word, 5).is_empty());
+        assert!(shingle_vec("!!!", Unit::Char, 5).is_empty());
+    }
+
+    #[test]
+    fn formatting_differences_do_not_change_shingles() {
+        let a = shingle_vec(
+            "The quick brown fox jumps over the lazy dog.",
+            Unit::Word,
+            5,
+        );
+        let b = shingle_vec(
+            "the QUICK brown\n\nfox -- jumps over the lazy dog",
+            Unit::Word,
+            5,
+        );
+        assert_eq!(a, b);
+        let c = shingle_vec("The quick brown fox jumps", Unit::Char, 5);
+        let d = shingle_vec("the   quick, brown fox JUMPS!", Unit::Char, 5);
+        assert_eq!(c, d);
+    }
+
+    #[test]
+    fn hashes_are_a_stable_format() {
+        // Pinned: an index written by one build must be readable by the next.
+        let v = shingle_vec("one two three four five", Unit::Word, 5);
+        let expected = {
+            let mut bytes = Vec::new();
+            for w in ["one", "two", "three", "four", "five"] {
+                bytes.extend_from_slice(&xxh3_64_with_seed(w.as_bytes(), WORD_SEED).to_le_bytes());
+            }
+            xxh3_64_with_seed(&bytes, SHINGLE_SEED)
+        };
+        assert_eq!(v, [expected]);
+    }
+
+    #[test]
+    fn shingle_sets_are_sorted_and_unique() {
+        let mut t = Tokens::default();
+        tokenize(b"a b a b a b a b", &mut t);
+        let mut out = Vec::new();
+        shingle_set(&t, Unit::Word, 2, &mut Scratch::default(), &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(out[0] < out[1]);
+    }
+}

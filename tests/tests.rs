@@ -1,0 +1,19 @@
+//! Integration tests: they drive the real `dupsift` binary on the bundled sample corpus and on
+//! corpora generated in temporary directories, and inspect its JSON report.
+//!
+//! One test binary (files directly under `tests/` would each become their own); the modules live
+//! in `tests/it/`.
+
+#[path = "it/util.rs"]
+mod util;
+
+#[path = "it/bad_input.rs"]
+mod bad_input;
+#[path = "it/corpus_sample.rs"]
+mod corpus_sample;
+#[path = "it/determinism.rs"]
+mod determinism;
+#[path = "it/formats.rs"]
+mod formats;
+#[path = "it/planted.rs"]
+mod planted;
