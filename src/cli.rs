@@ -363,24 +363,29 @@ impl ProgressThread {
                     continue;
                 }
                 let b = bar.get_or_insert_with(|| {
-                    let b = indicatif::ProgressBar::new(0);
+                    let b = indicatif::ProgressBar::new(0).with_elapsed(started.elapsed());
                     b.set_style(
                         indicatif::ProgressStyle::with_template(
-                            "{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
+                            "{prefix:>10} [{bar:30}] {decimal_bytes}/{decimal_total_bytes} {msg} ({elapsed})",
                         )
                         .expect("valid template")
                         .progress_chars("=> "),
                     );
                     b
                 });
-                b.set_prefix(match progress.stage() {
+                let stage = progress.stage();
+                match progress.total.load(Ordering::Relaxed) {
+                    0 => b.unset_length(),
+                    total => b.set_length(total),
+                }
+                b.set_position(progress.bytes.load(Ordering::Relaxed));
+                // The prefix last: each setter may redraw, and the stage must match the figures.
+                b.set_message(format!("{} docs", progress.docs.load(Ordering::Relaxed)));
+                b.set_prefix(match stage {
                     Stage::Reading => "reading",
                     Stage::Verifying => "verifying",
                     Stage::Clustering => "clustering",
                 });
-                b.set_length(progress.total.load(Ordering::Relaxed));
-                b.set_position(progress.bytes.load(Ordering::Relaxed));
-                b.set_message(format!("{} docs", progress.docs.load(Ordering::Relaxed)));
             }
             if let Some(b) = bar {
                 b.finish_and_clear();
