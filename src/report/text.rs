@@ -63,7 +63,7 @@ pub fn write_text(report: &Report, max_clusters: usize, mut w: impl Write) -> io
     let in_clusters = s.clusters + s.duplicate_documents;
     writeln!(
         w,
-        "{} ({} in them); {} exact duplicates",
+        "{} holding {} ({} exact copies of a kept document).",
         plural(s.clusters, "cluster", "clusters"),
         plural(in_clusters, "document", "documents"),
         s.exact_duplicate_documents

@@ -353,7 +353,7 @@ fn sample_corpus_text_report_lists_summary_and_clusters() {
         "word 5-grams, 128 permutations (18 bands x 6 rows), threshold 0.8, exact verification"
             .to_owned(),
         format!(
-            "{} clusters ({} documents in them); {} exact duplicates",
+            "{} clusters holding {} documents ({} exact copies of a kept document).",
             u(sm, "clusters"),
             u(sm, "clusters") + u(sm, "duplicate_documents"),
             u(sm, "exact_duplicate_documents")
@@ -403,7 +403,7 @@ fn text_report_lists_at_most_max_clusters() {
         "{text}"
     );
     // The summary still counts all of them.
-    assert!(text.contains(&format!("{n} clusters (")), "{text}");
+    assert!(text.contains(&format!("{n} clusters holding ")), "{text}");
 }
 
 /// `dupsift scan` without a path scans `corpus` in the current directory.
