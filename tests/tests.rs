@@ -15,5 +15,7 @@ mod corpus_sample;
 mod determinism;
 #[path = "it/formats.rs"]
 mod formats;
+#[path = "it/golden.rs"]
+mod golden;
 #[path = "it/planted.rs"]
 mod planted;
