@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# End-to-end comparison with the peers a user would pick instead (rensa, gaoya, datasketch, ...),
+# timed in the same run on the same JSONL corpus by the project's shared peer harness.
+#
+#   benches/peers.sh [medium|large|small] [peer,list] [runs]
+#
+# Needs the harness directory (PEERS_DIR, default ../shared/bench beside the checkout) with its
+# venv set up (bash $PEERS_DIR/setup_peers.sh). The corpus is generated once into
+# $BENCH_DATA (default /tmp/benchdata). dupsift runs with default parameters (exact
+# verification, banding chosen for recall); its pairs are the pairs its clusters imply.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size="${1:-medium}"
+peers="${2:-rensa-r,gaoya}"
+runs="${3:-3}"
+PEERS_DIR="${PEERS_DIR:-$(cd .. && pwd)/shared/bench}"
+BENCH_DATA="${BENCH_DATA:-/tmp/benchdata}"
+VENV="${PEERS_VENV:-/tmp/peers-venv}"
+[ -f "$PEERS_DIR/peers.py" ] || { echo "peer harness not found in $PEERS_DIR (set PEERS_DIR)" >&2; exit 2; }
+[ -x "$VENV/bin/python" ] || bash "$PEERS_DIR/setup_peers.sh"
+corpus="$BENCH_DATA/$size.jsonl"
+[ -f "$corpus" ] || BENCH_DATA="$BENCH_DATA" python3 "$PEERS_DIR/make_corpus.py" --size "$size"
+cargo build --release --quiet
+bin="$PWD/target/release/dupsift"
+conv="$PWD/benches/pairs_from_report.py"
+"$VENV/bin/python" "$PEERS_DIR/peers.py" --corpus "$corpus" --runs "$runs" --peers "$peers" \
+  --out "${BENCH_OUT:-/tmp/dupsift-peers-$size.json}" \
+  --cmd "dupsift=sh -c '$bin scan {corpus} --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'"
