@@ -75,18 +75,6 @@ pub enum KeepPolicy {
     Shortest,
 }
 
-impl std::str::FromStr for KeepPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "first" => Ok(KeepPolicy::First),
-            "longest" => Ok(KeepPolicy::Longest),
-            "shortest" => Ok(KeepPolicy::Shortest),
-            _ => Err(format!("unknown keep policy {s:?}")),
-        }
-    }
-}
-
 /// Picks the kept member of a sorted, non-empty cluster. `bytes[doc]` is the document's size.
 pub fn choose_kept(members: &[u32], bytes: &[u64], policy: KeepPolicy) -> u32 {
     let size = |d: &u32| bytes[*d as usize];

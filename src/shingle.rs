@@ -8,8 +8,6 @@
 //!
 //! This stage must not know about permutations, bands or thresholds.
 
-use std::str::FromStr;
-
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::tokenize::Tokens;
@@ -28,17 +26,6 @@ pub enum Unit {
     Word,
     /// Characters of the folded words joined by single spaces.
     Char,
-}
-
-impl FromStr for Unit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "word" => Ok(Unit::Word),
-            "char" => Ok(Unit::Char),
-            _ => Err(format!("unknown unit {s:?} (expected word or char)")),
-        }
-    }
 }
 
 impl std::fmt::Display for Unit {

@@ -6,8 +6,6 @@
 //!
 //! This stage judges pairs; it must not build clusters or read documents.
 
-use std::str::FromStr;
-
 use rayon::prelude::*;
 
 /// How candidate pairs are judged.
@@ -18,17 +16,6 @@ pub enum Verify {
     Exact,
     /// MinHash signature agreement (no second read; signatures are kept in memory).
     Estimate,
-}
-
-impl FromStr for Verify {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "exact" => Ok(Verify::Exact),
-            "estimate" => Ok(Verify::Estimate),
-            _ => Err(format!("unknown verification {s:?}")),
-        }
-    }
 }
 
 /// Jaccard similarity of two sorted, duplicate-free slices. Two empty sets have similarity 0:

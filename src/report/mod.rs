@@ -11,11 +11,8 @@ mod text;
 
 use serde::Serialize;
 
-use crate::cluster::KeepPolicy;
 use crate::corpus::Skipped;
-use crate::scan::ScanResult;
-use crate::shingle::Unit;
-use crate::verify::Verify;
+use crate::scan::{Params, ScanResult};
 
 pub use text::write_text;
 
@@ -32,36 +29,13 @@ pub struct Report {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
     /// The parameters of the scan.
-    pub params: ReportParams,
+    pub params: Params,
     /// Totals.
     pub summary: Summary,
     /// Clusters, largest first.
     pub clusters: Vec<ClusterReport>,
     /// Inputs that could not be used, sorted by path, then line.
     pub skipped: Vec<Skipped>,
-}
-
-/// Parameters that shaped the result.
-#[derive(Clone, Debug, Serialize)]
-pub struct ReportParams {
-    /// `word` or `char`.
-    pub unit: Unit,
-    /// Units per shingle.
-    pub ngram: usize,
-    /// Permutations.
-    pub num_perm: usize,
-    /// LSH bands.
-    pub bands: usize,
-    /// Rows per band.
-    pub rows: usize,
-    /// Similarity threshold.
-    pub threshold: f64,
-    /// Permutation seed.
-    pub seed: u64,
-    /// `exact` or `estimate`.
-    pub verify: Verify,
-    /// `first`, `longest` or `shortest`.
-    pub keep: KeepPolicy,
 }
 
 /// Totals of a scan.
@@ -131,7 +105,6 @@ impl Report {
     /// Builds the report of a scan.
     pub fn new(r: &ScanResult) -> Report {
         let docs = &r.docs;
-        let p = &r.params;
         let preview = |d: u32| r.previews.get(&d).cloned().unwrap_or_default();
         let clusters: Vec<ClusterReport> = r
             .clusters
@@ -173,17 +146,7 @@ impl Report {
             tool: "dupsift",
             version: env!("CARGO_PKG_VERSION"),
             format_version: FORMAT_VERSION,
-            params: ReportParams {
-                unit: p.unit,
-                ngram: p.ngram,
-                num_perm: p.num_perm,
-                bands: p.bands,
-                rows: p.rows,
-                threshold: p.threshold,
-                seed: p.seed,
-                verify: p.verify,
-                keep: p.keep,
-            },
+            params: r.params.clone(),
             summary,
             clusters,
             skipped: r.skipped.clone(),
