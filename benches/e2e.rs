@@ -65,5 +65,10 @@ fn main() {
             report.summary.duplicate_documents,
             report.summary.candidate_pairs,
         );
+        println!(
+            "  per-document state after pass 1: {:.0} bytes in the document table + {} bytes of band keys",
+            result.docs.heap_bytes() as f64 / result.docs.len() as f64,
+            result.params.bands * 8
+        );
     }
 }
