@@ -89,8 +89,8 @@ enum FormatArg {
 struct ScanArgs {
     /// Files or directories to scan (directories recursively); `-` reads standard input
     /// (JSONL or plain text). JSONL is recognised by the extension .jsonl or .ndjson; gzip and
-    /// zstd (.gz, .zst) by content or extension.
-    #[arg(default_value = "corpus")]
+    /// zstd (.gz, .zst) by content or extension. Without paths: `corpus` in the current
+    /// directory (the bundled sample, when run from a checkout).
     paths: Vec<PathBuf>,
 
     /// Similarity (Jaccard of shingle sets) at or above which two documents are near-duplicates.
@@ -242,7 +242,14 @@ fn run(cli: Cli) -> Result<Exit> {
     }
 }
 
-fn run_scan(args: ScanArgs) -> Result<Exit> {
+fn run_scan(mut args: ScanArgs) -> Result<Exit> {
+    if args.paths.is_empty() {
+        let default = PathBuf::from("corpus");
+        if !default.is_dir() {
+            anyhow::bail!("nothing to scan: give a path (or `-` for standard input)");
+        }
+        args.paths.push(default);
+    }
     let params = Params::new(
         match args.unit {
             UnitArg::Word => Unit::Word,

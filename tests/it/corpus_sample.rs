@@ -419,6 +419,15 @@ fn scan_without_paths_defaults_to_corpus() {
     assert_eq!(summary(&r, "documents"), 171);
 }
 
+/// Without a path and without a `corpus` directory there is nothing to scan: a usage error,
+/// not an empty report that a CI gate would pass.
+#[test]
+fn scan_without_paths_outside_a_checkout_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = run_in(dir.path(), &["scan"]).usage_error();
+    assert!(run.stderr.contains("nothing to scan"), "{}", run.stderr);
+}
+
 /// Scanning never modifies its inputs (nor leaves files among them).
 #[test]
 fn sample_corpus_is_not_modified_by_a_scan() {
