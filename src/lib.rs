@@ -43,6 +43,7 @@ pub mod corpus;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod passages;
 pub mod report;
 pub mod scan;
 pub mod shingle;

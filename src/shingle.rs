@@ -61,13 +61,24 @@ pub fn shingles(tokens: &Tokens, unit: Unit, n: usize, scratch: &mut Scratch, ou
 }
 
 fn word_shingles(tokens: &Tokens, n: usize, scratch: &mut Scratch, out: &mut Vec<u64>) {
-    let hashes = &mut scratch.word_hashes;
-    hashes.clear();
-    hashes
-        .extend((0..tokens.len()).map(|i| xxh3_64_with_seed(tokens.word(i).as_bytes(), WORD_SEED)));
-    let window = &mut scratch.window;
-    let n = n.min(hashes.len());
-    for w in hashes.windows(n) {
+    word_hashes(tokens, &mut scratch.word_hashes);
+    gram_hashes(&scratch.word_hashes, n, &mut scratch.window, out);
+}
+
+/// The hash of every word of `tokens`, in order: `xxh3_64(folded word, WORD_SEED)`.
+pub fn word_hashes(tokens: &Tokens, out: &mut Vec<u64>) {
+    out.clear();
+    out.extend((0..tokens.len()).map(|i| xxh3_64_with_seed(tokens.word(i).as_bytes(), WORD_SEED)));
+}
+
+/// Appends the hash of every window of `n` word hashes (one window of all of them when there
+/// are fewer than `n`, none when there are none): the word-shingle hash format.
+pub fn gram_hashes(word_hashes: &[u64], n: usize, window: &mut Vec<u8>, out: &mut Vec<u64>) {
+    if word_hashes.is_empty() {
+        return;
+    }
+    let n = n.min(word_hashes.len());
+    for w in word_hashes.windows(n) {
         window.clear();
         for h in w {
             window.extend_from_slice(&h.to_le_bytes());

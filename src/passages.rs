@@ -1,0 +1,662 @@
+//! Stage 8: repeated passages — runs of at least `min_words` words that occur two or more
+//! times, inside one document or across documents.
+//!
+//! 1. **Fingerprints** (pass 1, per document): hashes of every `GRAM`-word window, thinned by
+//!    winnowing with a window of `guarantee - GRAM + 1` grams. Winnowing keeps the minimum hash
+//!    of every window, so any run of `guarantee` words shared by two places yields at least one
+//!    identical fingerprint in both, while only about `2 / (window + 1)` of positions are kept.
+//! 2. **Seeds**: fingerprints sorted by hash; each group of equal hashes pairs every occurrence
+//!    with the group's first (a star) and with its predecessor (a chain), so a fingerprint shared
+//!    by thousands of documents (boilerplate) costs a linear number of seeds, never a quadratic one.
+//! 3. **Alignment**: for each pair of documents, seeds are verified against the words and extended
+//!    greedily in both directions, through substituted, inserted or deleted words (a few at a
+//!    time), then neighbouring alignments are joined. Inside one document the two sides never
+//!    overlap, so a body pasted twice aligns as its first copy against its second.
+//! 4. **Grouping**: every alignment side is an interval of a document; sides that are aligned to
+//!    each other, or that overlap by at least half within one document, join one passage (a
+//!    union-find). Each document's merged intervals are the passage's occurrences.
+//!
+//! Memory: 16 bytes per fingerprint kept, plus the words (12 bytes each) of one block of
+//! documents at a time during alignment ([`BLOCK_WORDS`]).
+//!
+//! This stage finds spans in word positions; it must not depend on clusters or render anything.
+//! Byte offsets come from the tokenizer's spans, so they point into the original bytes.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::cluster::UnionFind;
+
+/// Words per fingerprinted window.
+pub const GRAM: usize = 8;
+
+/// Words of alignment input held in memory at once (about 12 bytes each).
+pub const BLOCK_WORDS: usize = 16 << 20;
+
+/// Consecutive unmatched words after which an extension stops.
+const MAX_GAP: usize = 4;
+/// Largest insertion or deletion (in words) an extension steps over.
+const MAX_SHIFT: usize = 3;
+/// Words that must match after a shift to accept it.
+const CONFIRM: usize = 3;
+/// Largest gap (in words, on either side) across which two alignments of a pair are joined.
+const MAX_JOIN: usize = 8;
+
+/// What counts as a repeated passage.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PassageParams {
+    /// Shortest passage reported, in words.
+    pub min_words: usize,
+    /// Occurrences listed per passage (all are counted).
+    pub max_occurrences: usize,
+}
+
+impl PassageParams {
+    /// Shared runs of at least this many words are guaranteed a common fingerprint: half the
+    /// minimum, so that a passage copied with edits is still seeded by its longer unedited half.
+    pub fn guarantee(&self) -> usize {
+        (self.min_words / 2).max(GRAM)
+    }
+
+    /// The winnowing window, in grams.
+    pub fn window(&self) -> usize {
+        self.guarantee() - GRAM + 1
+    }
+}
+
+/// Selects the fingerprints of one document from its word hashes by winnowing: `(hash,
+/// position of the gram's first word)`, positions increasing. `grams` is scratch space.
+pub fn fingerprints(
+    word_hashes: &[u64],
+    params: &PassageParams,
+    grams: &mut Vec<u64>,
+    window_buf: &mut Vec<u8>,
+    out: &mut Vec<(u64, u32)>,
+) {
+    out.clear();
+    let w = params.window();
+    // A document shorter than the minimum passage cannot hold an occurrence.
+    if word_hashes.len() < params.min_words || word_hashes.len() < GRAM + w - 1 {
+        return;
+    }
+    grams.clear();
+    crate::shingle::gram_hashes(word_hashes, GRAM, window_buf, grams);
+    let mut deque = std::collections::VecDeque::with_capacity(w);
+    let mut last = usize::MAX;
+    for (i, &h) in grams.iter().enumerate() {
+        // Rightmost minimum: pop equal hashes too, so ties keep the latest position.
+        while deque.back().is_some_and(|&j: &usize| grams[j] >= h) {
+            deque.pop_back();
+        }
+        deque.push_back(i);
+        if deque.front().is_some_and(|&j| j + w <= i) {
+            deque.pop_front();
+        }
+        if i + 1 >= w {
+            let m = *deque.front().expect("window is not empty");
+            if m != last {
+                out.push((grams[m], m as u32));
+                last = m;
+            }
+        }
+    }
+}
+
+/// A fingerprint with its document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Fingerprint {
+    /// Gram hash.
+    pub hash: u64,
+    /// Document index.
+    pub doc: u32,
+    /// Word position of the gram.
+    pub pos: u32,
+}
+
+/// Two places sharing a fingerprint; `(a, pa) < (b, pb)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Seed {
+    /// First document.
+    pub a: u32,
+    /// Second document (`>= a`).
+    pub b: u32,
+    /// Word position in `a`.
+    pub pa: u32,
+    /// Word position in `b`.
+    pub pb: u32,
+}
+
+/// Seeds from all fingerprints (sorted here), sorted by document pair, then position.
+pub fn seeds(fps: &mut [Fingerprint], params: &PassageParams) -> Vec<Seed> {
+    fps.par_sort_unstable();
+    let min = params.min_words as u32;
+    let mut seeds: Vec<Seed> = fps
+        .par_chunk_by(|x, y| x.hash == y.hash)
+        .filter(|g| g.len() > 1)
+        .flat_map_iter(|g| {
+            let first = g[0];
+            (1..g.len()).flat_map(move |k| {
+                let star = Some((first, g[k]));
+                let chain = (k >= 2).then(|| (g[k - 1], g[k]));
+                star.into_iter().chain(chain)
+            })
+        })
+        // Inside one document the two places must leave room for two whole occurrences.
+        .filter(|(x, y)| x.doc != y.doc || y.pos >= x.pos + min)
+        .map(|(x, y)| Seed {
+            a: x.doc,
+            b: y.doc,
+            pa: x.pos,
+            pb: y.pos,
+        })
+        .collect();
+    seeds.par_sort_unstable();
+    seeds.dedup();
+    seeds
+}
+
+/// A document's words as the aligner needs them.
+#[derive(Clone, Debug, Default)]
+pub struct Words {
+    /// Word hashes (truncated to 32 bits: a false match costs one word of identity at worst).
+    pub hashes: Vec<u32>,
+    /// Byte span of each word in the original bytes.
+    pub spans: Vec<[u32; 2]>,
+}
+
+impl Words {
+    /// Builds the aligner's view from word hashes and token spans.
+    pub fn new(word_hashes: &[u64], spans: impl Iterator<Item = Range<usize>>) -> Words {
+        Words {
+            hashes: word_hashes.iter().map(|&h| h as u32).collect(),
+            spans: spans.map(|r| [r.start as u32, r.end as u32]).collect(),
+        }
+    }
+
+    fn bytes(&self, words: &Range<u32>) -> Range<u64> {
+        let s = self.spans[words.start as usize][0] as u64;
+        let e = self.spans[words.end as usize - 1][1] as u64;
+        s..e
+    }
+}
+
+/// One side of an alignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// Document index.
+    pub doc: u32,
+    /// Word range.
+    pub words: Range<u32>,
+    /// Byte range in the original bytes (first word's start to last word's end).
+    pub bytes: Range<u64>,
+}
+
+/// Two places holding the same run of words (up to small edits).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alignment {
+    /// The earlier place.
+    pub a: Side,
+    /// The later place.
+    pub b: Side,
+    /// Matching words over the longer side's length.
+    pub identity: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Raw {
+    a: (usize, usize),
+    b: (usize, usize),
+    matches: usize,
+}
+
+/// Greedy extension from `(i, j)` in one direction. Returns how many words of `a` and `b` the
+/// extension covers up to its last match, and the matches in it.
+fn extend(
+    a: &[u32],
+    b: &[u32],
+    i: usize,
+    j: usize,
+    back: bool,
+    room: (usize, usize),
+) -> (usize, usize, usize) {
+    let at = |s: &[u32], base: usize, k: usize| -> u32 {
+        if back { s[base - 1 - k] } else { s[base + k] }
+    };
+    let (room_a, room_b) = room;
+    let (mut da, mut db, mut m) = (0usize, 0usize, 0usize);
+    let mut best = (0, 0, 0);
+    let mut since = 0;
+    while da < room_a && db < room_b {
+        if at(a, i, da) == at(b, j, db) {
+            da += 1;
+            db += 1;
+            m += 1;
+            best = (da, db, m);
+            since = 0;
+            continue;
+        }
+        since += 1;
+        if since > MAX_GAP {
+            break;
+        }
+        let confirm = |sa: usize, sb: usize| {
+            sa + CONFIRM <= room_a
+                && sb + CONFIRM <= room_b
+                && (0..CONFIRM).all(|k| at(a, i, sa + k) == at(b, j, sb + k))
+        };
+        if let Some(s) = (1..=MAX_SHIFT).find(|&s| confirm(da + s, db)) {
+            da += s;
+        } else if let Some(s) = (1..=MAX_SHIFT).find(|&s| confirm(da, db + s)) {
+            db += s;
+        } else {
+            da += 1;
+            db += 1;
+        }
+    }
+    best
+}
+
+/// Aligns two documents (`a == b` for repeats inside one document) from their seeds
+/// (`(pa, pb)` pairs), returning alignments of at least `min_words` words on both sides.
+pub fn align_pair(
+    a: (u32, &Words),
+    b: (u32, &Words),
+    seeds: &[(u32, u32)],
+    min_words: usize,
+) -> Vec<Alignment> {
+    let same = a.0 == b.0;
+    let (ha, hb) = (&a.1.hashes, &b.1.hashes);
+    let mut seeds = seeds.to_vec();
+    seeds.sort_unstable_by_key(|&(pa, pb)| (pb as i64 - pa as i64, pa));
+    let mut raws: Vec<Raw> = Vec::new();
+    for &(pa, pb) in &seeds {
+        let (pa, pb) = (pa as usize, pb as usize);
+        if pa + GRAM > ha.len() || pb + GRAM > hb.len() {
+            continue;
+        }
+        let covered = raws
+            .iter()
+            .any(|r| (r.a.0..r.a.1).contains(&pa) && (r.b.0..r.b.1).contains(&pb));
+        if covered || ha[pa..pa + GRAM] != hb[pb..pb + GRAM] {
+            continue;
+        }
+        // Forward first; inside one document the first side must end before the second starts.
+        let room_a = if same {
+            pb - (pa + GRAM)
+        } else {
+            ha.len() - (pa + GRAM)
+        };
+        let (fa, fb, fm) = extend(
+            ha,
+            hb,
+            pa + GRAM,
+            pb + GRAM,
+            false,
+            (room_a, hb.len() - (pb + GRAM)),
+        );
+        let a_end = pa + GRAM + fa;
+        let room_b = if same { pb - a_end } else { pb };
+        let (ba, bb, bm) = extend(ha, hb, pa, pb, true, (pa, room_b));
+        raws.push(Raw {
+            a: (pa - ba, a_end),
+            b: (pb - bb, pb + GRAM + fb),
+            matches: GRAM + fm + bm,
+        });
+    }
+    // Join alignments that continue each other across an edit too long for one extension.
+    raws.sort_unstable_by_key(|r| (r.a.0, r.b.0));
+    let mut joined: Vec<Raw> = Vec::new();
+    for r in raws {
+        if let Some(last) = joined.last_mut() {
+            let gap_a = r.a.0 as i64 - last.a.1 as i64;
+            let gap_b = r.b.0 as i64 - last.b.1 as i64;
+            let near = |g: i64| (-(MAX_JOIN as i64)..=MAX_JOIN as i64).contains(&g);
+            let fits = !same || r.a.1.max(last.a.1) <= last.b.0.min(r.b.0);
+            if near(gap_a) && near(gap_b) && r.b.0 >= last.b.0 && fits {
+                let overlap = (-gap_a).max(-gap_b).max(0) as usize;
+                last.a.1 = last.a.1.max(r.a.1);
+                last.b.1 = last.b.1.max(r.b.1);
+                last.matches += r.matches.saturating_sub(overlap);
+                continue;
+            }
+        }
+        joined.push(r);
+    }
+    joined
+        .into_iter()
+        .filter(|r| r.a.1 - r.a.0 >= min_words && r.b.1 - r.b.0 >= min_words)
+        .map(|r| {
+            let longer = (r.a.1 - r.a.0).max(r.b.1 - r.b.0);
+            let aw = r.a.0 as u32..r.a.1 as u32;
+            let bw = r.b.0 as u32..r.b.1 as u32;
+            Alignment {
+                a: Side {
+                    doc: a.0,
+                    bytes: a.1.bytes(&aw),
+                    words: aw,
+                },
+                b: Side {
+                    doc: b.0,
+                    bytes: b.1.bytes(&bw),
+                    words: bw,
+                },
+                identity: (r.matches.min(longer)) as f64 / longer as f64,
+            }
+        })
+        .collect()
+}
+
+/// One occurrence of a passage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    /// Document index.
+    pub doc: u32,
+    /// Byte range in the document's original bytes.
+    pub bytes: Range<u64>,
+    /// Word range.
+    pub words: Range<u32>,
+}
+
+/// A passage and all its occurrences, in document order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Passage {
+    /// Every occurrence, sorted by document then position.
+    pub occurrences: Vec<Occurrence>,
+    /// The lowest identity of the alignments that make up the passage (1.0: verbatim copies).
+    pub identity: f64,
+}
+
+/// Groups alignments into passages: connected components of aligned sides, where sides of one
+/// document that overlap by at least half of the shorter join too. Passages come sorted by the
+/// bytes a cleanup would cut (all occurrences but the first), largest first, then by position.
+pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
+    let sides: Vec<&Side> = alignments.iter().flat_map(|x| [&x.a, &x.b]).collect();
+    let mut uf = UnionFind::new(sides.len());
+    for k in 0..alignments.len() as u32 {
+        uf.union(2 * k, 2 * k + 1);
+    }
+    // Overlapping sides of one document: a sweep in (doc, start) order.
+    let mut order: Vec<u32> = (0..sides.len() as u32).collect();
+    order.sort_unstable_by_key(|&k| {
+        let s = sides[k as usize];
+        (s.doc, s.words.start, s.words.end)
+    });
+    let mut run: Option<(u32, Range<u32>, u32)> = None; // (doc, merged words, a member)
+    for &k in &order {
+        let s = sides[k as usize];
+        if let Some((doc, ref mut r, member)) = run
+            && doc == s.doc
+        {
+            let overlap = r.end.min(s.words.end).saturating_sub(s.words.start);
+            let shorter = (r.end - r.start).min(s.words.end - s.words.start);
+            if 2 * overlap >= shorter {
+                uf.union(member, k);
+                r.end = r.end.max(s.words.end);
+                continue;
+            }
+        }
+        run = Some((s.doc, s.words.clone(), k));
+    }
+    let mut identity: FxHashMap<u32, f64> = FxHashMap::default();
+    for (k, x) in alignments.iter().enumerate() {
+        let root = uf.find(2 * k as u32);
+        let e = identity.entry(root).or_insert(1.0);
+        *e = e.min(x.identity);
+    }
+    let mut passages: Vec<Passage> = uf
+        .components()
+        .into_iter()
+        .filter_map(|members| {
+            let root = uf.find(members[0]);
+            let mut occ: Vec<Occurrence> = members
+                .iter()
+                .map(|&k| {
+                    let s = sides[k as usize];
+                    Occurrence {
+                        doc: s.doc,
+                        bytes: s.bytes.clone(),
+                        words: s.words.clone(),
+                    }
+                })
+                .collect();
+            occ.sort_unstable_by_key(|o| (o.doc, o.words.start));
+            // Overlapping sides in one document are one occurrence.
+            let mut merged: Vec<Occurrence> = Vec::with_capacity(occ.len());
+            for o in occ {
+                match merged.last_mut() {
+                    Some(m) if m.doc == o.doc && o.words.start < m.words.end => {
+                        m.words.end = m.words.end.max(o.words.end);
+                        m.bytes.end = m.bytes.end.max(o.bytes.end);
+                    }
+                    _ => merged.push(o),
+                }
+            }
+            (merged.len() > 1).then(|| Passage {
+                occurrences: merged,
+                identity: identity.get(&root).copied().unwrap_or(1.0),
+            })
+        })
+        .collect();
+    passages.sort_by(|x, y| {
+        cut_bytes(y).cmp(&cut_bytes(x)).then_with(|| {
+            let (a, b) = (&x.occurrences[0], &y.occurrences[0]);
+            (a.doc, a.words.start).cmp(&(b.doc, b.words.start))
+        })
+    });
+    passages
+}
+
+/// Bytes in all occurrences of `p` but the first.
+pub fn cut_bytes(p: &Passage) -> u64 {
+    p.occurrences[1..]
+        .iter()
+        .map(|o| o.bytes.end - o.bytes.start)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shingle::word_hashes;
+    use crate::tokenize::{Tokens, tokenize};
+
+    fn params(min_words: usize) -> PassageParams {
+        PassageParams {
+            min_words,
+            max_occurrences: 100,
+        }
+    }
+
+    fn words_of(text: &str) -> (Vec<u64>, Words) {
+        let mut t = Tokens::default();
+        tokenize(text.as_bytes(), &mut t);
+        let mut h = Vec::new();
+        word_hashes(&t, &mut h);
+        let w = Words::new(&h, t.tokens.iter().map(|t| t.span.clone()));
+        (h, w)
+    }
+
+    /// The whole stage on in-memory documents.
+    fn find(texts: &[&str], p: &PassageParams) -> Vec<Passage> {
+        let docs: Vec<(Vec<u64>, Words)> = texts.iter().map(|t| words_of(t)).collect();
+        let mut fps = Vec::new();
+        let (mut grams, mut buf, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        for (d, (h, _)) in docs.iter().enumerate() {
+            fingerprints(h, p, &mut grams, &mut buf, &mut out);
+            fps.extend(out.iter().map(|&(hash, pos)| Fingerprint {
+                hash,
+                doc: d as u32,
+                pos,
+            }));
+        }
+        let seeds = seeds(&mut fps, p);
+        let mut alignments = Vec::new();
+        for g in seeds.chunk_by(|x, y| (x.a, x.b) == (y.a, y.b)) {
+            let (a, b) = (g[0].a, g[0].b);
+            let pos: Vec<(u32, u32)> = g.iter().map(|s| (s.pa, s.pb)).collect();
+            alignments.extend(align_pair(
+                (a, &docs[a as usize].1),
+                (b, &docs[b as usize].1),
+                &pos,
+                p.min_words,
+            ));
+        }
+        group(&alignments)
+    }
+
+    /// Deterministic filler text of `n` distinct-looking words.
+    fn filler(seed: u64, n: usize) -> String {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                format!("w{}", s >> 40)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn winnowing_sees_every_shared_run_of_the_guaranteed_length() {
+        let p = params(50);
+        let shared = filler(7, p.guarantee());
+        let a = format!("{} {shared} {}", filler(1, 40), filler(2, 40));
+        let b = format!("{} {shared} {}", filler(3, 77), filler(4, 13));
+        let (mut g, mut buf) = (Vec::new(), Vec::new());
+        let (mut fa, mut fb) = (Vec::new(), Vec::new());
+        fingerprints(&words_of(&a).0, &p, &mut g, &mut buf, &mut fa);
+        fingerprints(&words_of(&b).0, &p, &mut g, &mut buf, &mut fb);
+        let ha: std::collections::HashSet<u64> = fa.iter().map(|x| x.0).collect();
+        assert!(fb.iter().any(|x| ha.contains(&x.0)));
+        // ... and thins the rest: far fewer fingerprints than words.
+        assert!(fa.len() * 4 < 80 + p.guarantee());
+    }
+
+    #[test]
+    fn a_body_pasted_twice_is_one_passage_with_two_occurrences() {
+        let body = filler(11, 300);
+        let doc = format!("{body}\n{body}");
+        let found = find(&[&doc], &params(50));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let occ = &found[0].occurrences;
+        assert_eq!(occ.len(), 2);
+        assert_eq!(occ[0].words, 0..300);
+        assert_eq!(occ[1].words, 300..600);
+        assert_eq!(occ[0].bytes, 0..body.len() as u64);
+        assert_eq!(occ[1].bytes.start, body.len() as u64 + 1);
+        assert_eq!(found[0].identity, 1.0);
+    }
+
+    #[test]
+    fn a_passage_three_times_in_one_document_has_three_occurrences() {
+        let p = filler(5, 80);
+        let doc = format!(
+            "{} {p} {} {p} {} {p} {}",
+            filler(1, 30),
+            filler(2, 30),
+            filler(3, 30),
+            filler(4, 30)
+        );
+        let found = find(&[&doc], &params(50));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let words: Vec<_> = found[0]
+            .occurrences
+            .iter()
+            .map(|o| o.words.clone())
+            .collect();
+        assert_eq!(words, [30..110, 140..220, 250..330]);
+    }
+
+    #[test]
+    fn a_copied_passage_is_found_at_full_length_across_documents() {
+        let p = filler(9, 120);
+        let a = format!("{} {p} {}", filler(1, 50), filler(2, 50));
+        let b = format!("{} {p}", filler(3, 10));
+        let c = filler(4, 200);
+        let found = find(&[&a, &b, &c], &params(50));
+        assert_eq!(found.len(), 1);
+        let o = &found[0].occurrences;
+        assert_eq!((o[0].doc, o[0].words.clone()), (0, 50..170));
+        assert_eq!((o[1].doc, o[1].words.clone()), (1, 10..130));
+    }
+
+    #[test]
+    fn small_edits_keep_one_passage_with_its_identity() {
+        let words: Vec<String> = filler(9, 200).split(' ').map(String::from).collect();
+        let mut edited = words.clone();
+        edited[40] = "changed".into(); // substitution
+        edited.remove(90); // deletion
+        edited.insert(150, "inserted".into()); // insertion
+        let a = format!("{} {}", filler(1, 20), words.join(" "));
+        let b = format!("{} {}", filler(2, 20), edited.join(" "));
+        let found = find(&[&a, &b], &params(50));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let o = &found[0].occurrences;
+        assert_eq!(o[0].words, 20..220);
+        assert_eq!(o[1].words, 20..220);
+        let id = found[0].identity;
+        assert!((0.97..1.0).contains(&id), "{id}");
+    }
+
+    #[test]
+    fn short_or_absent_repeats_are_not_passages() {
+        // 40 shared words: below the 50-word minimum.
+        let p = filler(9, 40);
+        let a = format!("{} {p} {}", filler(1, 50), filler(2, 50));
+        let b = format!("{} {p} {}", filler(3, 50), filler(4, 50));
+        assert!(find(&[&a, &b], &params(50)).is_empty());
+        assert!(find(&[&filler(1, 500), &filler(2, 500)], &params(50)).is_empty());
+    }
+
+    #[test]
+    fn boilerplate_in_many_documents_is_one_passage_with_linear_seeds() {
+        let boiler = filler(99, 60);
+        let docs: Vec<String> = (0..300)
+            .map(|i| format!("{} {boiler} {}", filler(i, 30), filler(1000 + i, 30)))
+            .collect();
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let p = params(50);
+        let found = find(&refs, &p);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].occurrences.len(), 300);
+        assert!(found[0].occurrences.iter().all(|o| o.words == (30..90)));
+        // Seeds grow linearly with the number of copies.
+        let mut fps = Vec::new();
+        let (mut g, mut buf, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        for (d, t) in refs.iter().enumerate() {
+            fingerprints(&words_of(t).0, &p, &mut g, &mut buf, &mut out);
+            fps.extend(out.iter().map(|&(hash, pos)| Fingerprint {
+                hash,
+                doc: d as u32,
+                pos,
+            }));
+        }
+        let per_copy = seeds(&mut fps, &p).len() / 300;
+        assert!(per_copy < 20, "{per_copy} seeds per copy");
+    }
+
+    #[test]
+    fn adjacent_and_overlapping_copies() {
+        // Two different passages back to back in one document, each copied elsewhere.
+        let (p1, p2) = (filler(21, 70), filler(22, 70));
+        let a = format!("{p1} {p2}");
+        let b = format!("{} {p1}", filler(1, 20));
+        let c = format!("{p2} {}", filler(2, 20));
+        let found = find(&[&a, &b, &c], &params(50));
+        assert_eq!(found.len(), 2, "{found:?}");
+        let mut firsts: Vec<_> = found
+            .iter()
+            .map(|p| p.occurrences[0].words.clone())
+            .collect();
+        firsts.sort_unstable_by_key(|r| r.start);
+        assert_eq!(firsts, [0..70, 70..140]);
+        // A copy of the second half of one passage and the first half of the next.
+        let p3 = format!("{} {}", &p1[p1.len() / 2..], &p2[..p2.len() / 2]);
+        let d = format!("{} {p3}", filler(3, 20));
+        assert!(!find(&[&a, &d], &params(50)).is_empty());
+    }
+}
