@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use dupsift::cluster::KeepPolicy;
 use dupsift::corpus::ReadOptions;
+use dupsift::passages::PassageParams;
 use dupsift::report::{Report, write_text};
 use dupsift::scan::{self, Params, Progress, ScanError, Stage};
 use dupsift::shingle::Unit;
@@ -132,6 +133,21 @@ struct ScanArgs {
     #[arg(long, value_enum, default_value_t = KeepArg::First, help_heading = "Detection")]
     keep: KeepArg,
 
+    /// Do not look for repeated passages (runs of words that occur more than once, inside one
+    /// document or across documents).
+    #[arg(long, help_heading = "Passages")]
+    no_passages: bool,
+
+    /// Shortest repeated passage reported, in words. 50 follows the usual cut for exact
+    /// repeated substrings in training-data deduplication (50 tokens); shared runs of half that
+    /// length are always seen, so passages copied with small edits are found whole.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(16..=100_000), help_heading = "Passages")]
+    min_passage: u64,
+
+    /// Occurrences listed per passage in the report (all are counted).
+    #[arg(long, default_value_t = 100, help_heading = "Passages")]
+    max_occurrences: usize,
+
     /// Include hidden files and directories (names starting with '.').
     #[arg(long, help_heading = "Input")]
     hidden: bool,
@@ -174,6 +190,11 @@ struct ScanArgs {
     /// Clusters listed in the text report (all are counted; JSON lists all).
     #[arg(long, default_value_t = 50, help_heading = "Output")]
     max_clusters: usize,
+
+    /// Passages (and self-repeating documents) listed in the text report (all are counted;
+    /// JSON lists all).
+    #[arg(long, default_value_t = 20, help_heading = "Output")]
+    max_passages: usize,
 
     /// Worker threads (0: one per core). Output is identical whatever the count.
     #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
@@ -271,6 +292,11 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
             KeepArg::Shortest => KeepPolicy::Shortest,
         },
     )?;
+    let mut params = params;
+    params.passages = (!args.no_passages).then_some(PassageParams {
+        min_words: args.min_passage as usize,
+        max_occurrences: args.max_occurrences,
+    });
     let read = ReadOptions {
         hidden: args.hidden,
         gitignore: args.gitignore,
@@ -301,7 +327,7 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
     let render = |w: &mut dyn Write| -> io::Result<()> {
         match args.format {
             FormatArg::Json => report.write_json(w),
-            FormatArg::Text => write_text(&report, args.max_clusters, w),
+            FormatArg::Text => write_text(&report, args.max_clusters, args.max_passages, w),
         }
     };
     match &args.output {
@@ -392,6 +418,8 @@ impl ProgressThread {
                     Stage::Reading => "reading",
                     Stage::Verifying => "verifying",
                     Stage::Clustering => "clustering",
+                    Stage::Passages => "passages",
+                    Stage::Finishing => "finishing",
                 });
             }
             if let Some(b) = bar {

@@ -12,15 +12,18 @@
 //!    greedily in both directions, through substituted, inserted or deleted words (a few at a
 //!    time), then neighbouring alignments are joined. Inside one document the two sides never
 //!    overlap, so a body pasted twice aligns as its first copy against its second.
-//! 4. **Grouping**: every alignment side is an interval of a document; sides that are aligned to
-//!    each other, or that overlap by at least half within one document, join one passage (a
-//!    union-find). Each document's merged intervals are the passage's occurrences.
+//! 4. **Refining**: an alignment that spans a place where a document repeats itself is cut
+//!    there (a doubled body copied whole into another document becomes two copies of the body).
+//! 5. **Grouping**: every alignment side is an interval of a document; sides that are aligned to
+//!    each other, or that cover mostly the same words of one document (an overlap of at least
+//!    half the longer), join one passage (a union-find). Each document's merged intervals are
+//!    the passage's occurrences.
 //!
-//! Memory: 16 bytes per fingerprint kept, plus the words (12 bytes each) of one block of
+//! Memory: 16 bytes per fingerprint kept, plus the word hashes (4 bytes each) of one block of
 //! documents at a time during alignment ([`BLOCK_WORDS`]).
 //!
 //! This stage finds spans in word positions; it must not depend on clusters or render anything.
-//! Byte offsets come from the tokenizer's spans, so they point into the original bytes.
+//! Results are in word positions; the caller maps them to bytes with the tokenizer's spans.
 
 use std::ops::Range;
 
@@ -32,11 +35,13 @@ use crate::cluster::UnionFind;
 /// Words per fingerprinted window.
 pub const GRAM: usize = 8;
 
-/// Words of alignment input held in memory at once (about 12 bytes each).
-pub const BLOCK_WORDS: usize = 16 << 20;
+/// Words of alignment input held in memory at once (4 bytes each, plus a streamed chunk).
+pub const BLOCK_WORDS: usize = 32 << 20;
 
-/// Consecutive unmatched words after which an extension stops.
-const MAX_GAP: usize = 4;
+/// Score of a mismatched word (or indel step) in an extension; a match scores 1.
+const MISMATCH: i64 = 4;
+/// How far below its best an extension's score may fall before it stops.
+const X_DROP: i64 = 16;
 /// Largest insertion or deletion (in words) an extension steps over.
 const MAX_SHIFT: usize = 3;
 /// Words that must match after a shift to accept it.
@@ -51,6 +56,15 @@ pub struct PassageParams {
     pub min_words: usize,
     /// Occurrences listed per passage (all are counted).
     pub max_occurrences: usize,
+}
+
+impl Default for PassageParams {
+    fn default() -> PassageParams {
+        PassageParams {
+            min_words: 50,
+            max_occurrences: 100,
+        }
+    }
 }
 
 impl PassageParams {
@@ -157,29 +171,13 @@ pub fn seeds(fps: &mut [Fingerprint], params: &PassageParams) -> Vec<Seed> {
     seeds
 }
 
-/// A document's words as the aligner needs them.
-#[derive(Clone, Debug, Default)]
-pub struct Words {
-    /// Word hashes (truncated to 32 bits: a false match costs one word of identity at worst).
-    pub hashes: Vec<u32>,
-    /// Byte span of each word in the original bytes.
-    pub spans: Vec<[u32; 2]>,
-}
+/// A document's words as the aligner needs them: word hashes truncated to 32 bits (a false
+/// match costs one word of identity at worst).
+pub type Words = Vec<u32>;
 
-impl Words {
-    /// Builds the aligner's view from word hashes and token spans.
-    pub fn new(word_hashes: &[u64], spans: impl Iterator<Item = Range<usize>>) -> Words {
-        Words {
-            hashes: word_hashes.iter().map(|&h| h as u32).collect(),
-            spans: spans.map(|r| [r.start as u32, r.end as u32]).collect(),
-        }
-    }
-
-    fn bytes(&self, words: &Range<u32>) -> Range<u64> {
-        let s = self.spans[words.start as usize][0] as u64;
-        let e = self.spans[words.end as usize - 1][1] as u64;
-        s..e
-    }
+/// The aligner's view of a document's word hashes.
+pub fn words(word_hashes: &[u64]) -> Words {
+    word_hashes.iter().map(|&h| h as u32).collect()
 }
 
 /// One side of an alignment.
@@ -189,8 +187,6 @@ pub struct Side {
     pub doc: u32,
     /// Word range.
     pub words: Range<u32>,
-    /// Byte range in the original bytes (first word's start to last word's end).
-    pub bytes: Range<u64>,
 }
 
 /// Two places holding the same run of words (up to small edits).
@@ -211,8 +207,11 @@ struct Raw {
     matches: usize,
 }
 
-/// Greedy extension from `(i, j)` in one direction. Returns how many words of `a` and `b` the
-/// extension covers up to its last match, and the matches in it.
+/// Greedy X-drop extension from `(i, j)` in one direction: +1 per matching word, -[`MISMATCH`]
+/// per substituted word or indel step; it stops once the score falls [`X_DROP`] below its best
+/// and ends at the best point. Runs that match less than 4 words in 5 do not sustain an
+/// extension, so rewritten text is not taken for a copy. Returns how many words of `a` and `b`
+/// the extension covers and the matches in it.
 fn extend(
     a: &[u32],
     b: &[u32],
@@ -226,19 +225,22 @@ fn extend(
     };
     let (room_a, room_b) = room;
     let (mut da, mut db, mut m) = (0usize, 0usize, 0usize);
+    let (mut score, mut best_score) = (0i64, 0i64);
     let mut best = (0, 0, 0);
-    let mut since = 0;
     while da < room_a && db < room_b {
         if at(a, i, da) == at(b, j, db) {
             da += 1;
             db += 1;
             m += 1;
-            best = (da, db, m);
-            since = 0;
+            score += 1;
+            if score > best_score {
+                best_score = score;
+                best = (da, db, m);
+            }
             continue;
         }
-        since += 1;
-        if since > MAX_GAP {
+        score -= MISMATCH;
+        if score < best_score - X_DROP {
             break;
         }
         let confirm = |sa: usize, sb: usize| {
@@ -267,7 +269,7 @@ pub fn align_pair(
     min_words: usize,
 ) -> Vec<Alignment> {
     let same = a.0 == b.0;
-    let (ha, hb) = (&a.1.hashes, &b.1.hashes);
+    let (ha, hb) = (a.1, b.1);
     let mut seeds = seeds.to_vec();
     seeds.sort_unstable_by_key(|&(pa, pb)| (pb as i64 - pa as i64, pa));
     let mut raws: Vec<Raw> = Vec::new();
@@ -329,18 +331,14 @@ pub fn align_pair(
         .filter(|r| r.a.1 - r.a.0 >= min_words && r.b.1 - r.b.0 >= min_words)
         .map(|r| {
             let longer = (r.a.1 - r.a.0).max(r.b.1 - r.b.0);
-            let aw = r.a.0 as u32..r.a.1 as u32;
-            let bw = r.b.0 as u32..r.b.1 as u32;
             Alignment {
                 a: Side {
                     doc: a.0,
-                    bytes: a.1.bytes(&aw),
-                    words: aw,
+                    words: r.a.0 as u32..r.a.1 as u32,
                 },
                 b: Side {
                     doc: b.0,
-                    bytes: b.1.bytes(&bw),
-                    words: bw,
+                    words: r.b.0 as u32..r.b.1 as u32,
                 },
                 identity: (r.matches.min(longer)) as f64 / longer as f64,
             }
@@ -348,16 +346,8 @@ pub fn align_pair(
         .collect()
 }
 
-/// One occurrence of a passage.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Occurrence {
-    /// Document index.
-    pub doc: u32,
-    /// Byte range in the document's original bytes.
-    pub bytes: Range<u64>,
-    /// Word range.
-    pub words: Range<u32>,
-}
+/// One occurrence of a passage: a word range of a document.
+pub type Occurrence = Side;
 
 /// A passage and all its occurrences, in document order.
 #[derive(Clone, Debug, PartialEq)]
@@ -369,8 +359,8 @@ pub struct Passage {
 }
 
 /// Groups alignments into passages: connected components of aligned sides, where sides of one
-/// document that overlap by at least half of the shorter join too. Passages come sorted by the
-/// bytes a cleanup would cut (all occurrences but the first), largest first, then by position.
+/// document that overlap by at least half of the longer join too. Passages come sorted by
+/// their first occurrence.
 pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
     let sides: Vec<&Side> = alignments.iter().flat_map(|x| [&x.a, &x.b]).collect();
     let mut uf = UnionFind::new(sides.len());
@@ -389,9 +379,10 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
         if let Some((doc, ref mut r, member)) = run
             && doc == s.doc
         {
+            // Mostly the same words: a short side inside a long one is another passage.
             let overlap = r.end.min(s.words.end).saturating_sub(s.words.start);
-            let shorter = (r.end - r.start).min(s.words.end - s.words.start);
-            if 2 * overlap >= shorter {
+            let longer = (r.end - r.start).max(s.words.end - s.words.start);
+            if 2 * overlap >= longer {
                 uf.union(member, k);
                 r.end = r.end.max(s.words.end);
                 continue;
@@ -410,17 +401,8 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
         .into_iter()
         .filter_map(|members| {
             let root = uf.find(members[0]);
-            let mut occ: Vec<Occurrence> = members
-                .iter()
-                .map(|&k| {
-                    let s = sides[k as usize];
-                    Occurrence {
-                        doc: s.doc,
-                        bytes: s.bytes.clone(),
-                        words: s.words.clone(),
-                    }
-                })
-                .collect();
+            let mut occ: Vec<Occurrence> =
+                members.iter().map(|&k| sides[k as usize].clone()).collect();
             occ.sort_unstable_by_key(|o| (o.doc, o.words.start));
             // Overlapping sides in one document are one occurrence.
             let mut merged: Vec<Occurrence> = Vec::with_capacity(occ.len());
@@ -428,7 +410,6 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
                 match merged.last_mut() {
                     Some(m) if m.doc == o.doc && o.words.start < m.words.end => {
                         m.words.end = m.words.end.max(o.words.end);
-                        m.bytes.end = m.bytes.end.max(o.bytes.end);
                     }
                     _ => merged.push(o),
                 }
@@ -439,21 +420,95 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
             })
         })
         .collect();
-    passages.sort_by(|x, y| {
-        cut_bytes(y).cmp(&cut_bytes(x)).then_with(|| {
-            let (a, b) = (&x.occurrences[0], &y.occurrences[0]);
-            (a.doc, a.words.start).cmp(&(b.doc, b.words.start))
-        })
-    });
+    passages.sort_unstable_by_key(|p| (p.occurrences[0].doc, p.occurrences[0].words.start));
     passages
 }
 
-/// Bytes in all occurrences of `p` but the first.
-pub fn cut_bytes(p: &Passage) -> u64 {
-    p.occurrences[1..]
-        .iter()
-        .map(|o| o.bytes.end - o.bytes.start)
-        .sum()
+/// Splits alignments where a document repeats itself inside them, so that a run which is made
+/// of repeats is reported as its parts: a body pasted twice, copied whole into another document,
+/// is one passage with four occurrences, not a long passage hiding the repeat. The cut points
+/// are the bounds of alignments within one document; a cut is made only where every piece keeps
+/// at least `min_words` words, and is carried to the other side in proportion (exact for
+/// verbatim copies), where it may cut further alignments (a few rounds). Bounds of alignments
+/// between different documents do not cut: a copy that was edited or truncated must not break
+/// a passage into fragments.
+pub fn refine(mut alignments: Vec<Alignment>, min_words: usize) -> Vec<Alignment> {
+    let mut cuts: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for x in alignments.iter().filter(|x| x.a.doc == x.b.doc) {
+        cuts.entry(x.a.doc).or_default().extend([
+            x.a.words.start,
+            x.a.words.end,
+            x.b.words.start,
+            x.b.words.end,
+        ]);
+    }
+    let min = min_words as u32;
+    for _ in 0..4 {
+        for c in cuts.values_mut() {
+            c.sort_unstable();
+            c.dedup();
+        }
+        let inside = |s: &Side| -> Vec<u32> {
+            let Some(c) = cuts.get(&s.doc) else {
+                return Vec::new();
+            };
+            let lo = c.partition_point(|&k| k < s.words.start + min);
+            let hi = c.partition_point(|&k| k + min <= s.words.end);
+            c[lo..hi.max(lo)]
+                .iter()
+                .map(|&k| k - s.words.start)
+                .collect()
+        };
+        let mut new_cuts: Vec<(u32, u32)> = Vec::new();
+        let mut out = Vec::with_capacity(alignments.len());
+        for x in alignments {
+            let (la, lb) = (x.a.words.len() as u64, x.b.words.len() as u64);
+            let mut offsets = inside(&x.a);
+            offsets.extend(
+                inside(&x.b)
+                    .into_iter()
+                    .map(|k| (k as u64 * la / lb) as u32),
+            );
+            offsets.sort_unstable();
+            let mut at = vec![0u32];
+            for k in offsets {
+                if k >= at[at.len() - 1] + min && la as u32 >= k + min {
+                    at.push(k);
+                }
+            }
+            if at.len() == 1 {
+                out.push(x);
+                continue;
+            }
+            at.push(la as u32);
+            let to_b = |k: u32| x.b.words.start + (k as u64 * lb / la) as u32;
+            for &k in &at[1..at.len() - 1] {
+                new_cuts.push((x.a.doc, x.a.words.start + k));
+                new_cuts.push((x.b.doc, to_b(k)));
+            }
+            for w in at.windows(2) {
+                out.push(Alignment {
+                    a: Side {
+                        doc: x.a.doc,
+                        words: x.a.words.start + w[0]..x.a.words.start + w[1],
+                    },
+                    b: Side {
+                        doc: x.b.doc,
+                        words: to_b(w[0])..to_b(w[1]),
+                    },
+                    identity: x.identity,
+                });
+            }
+        }
+        alignments = out;
+        if new_cuts.is_empty() {
+            break;
+        }
+        for (doc, k) in new_cuts {
+            cuts.entry(doc).or_default().push(k);
+        }
+    }
+    alignments
 }
 
 #[cfg(test)]
@@ -474,7 +529,7 @@ mod tests {
         tokenize(text.as_bytes(), &mut t);
         let mut h = Vec::new();
         word_hashes(&t, &mut h);
-        let w = Words::new(&h, t.tokens.iter().map(|t| t.span.clone()));
+        let w = words(&h);
         (h, w)
     }
 
@@ -503,7 +558,7 @@ mod tests {
                 p.min_words,
             ));
         }
-        group(&alignments)
+        group(&refine(alignments, p.min_words))
     }
 
     /// Deterministic filler text of `n` distinct-looking words.
@@ -546,8 +601,6 @@ mod tests {
         assert_eq!(occ.len(), 2);
         assert_eq!(occ[0].words, 0..300);
         assert_eq!(occ[1].words, 300..600);
-        assert_eq!(occ[0].bytes, 0..body.len() as u64);
-        assert_eq!(occ[1].bytes.start, body.len() as u64 + 1);
         assert_eq!(found[0].identity, 1.0);
     }
 
@@ -637,6 +690,24 @@ mod tests {
         }
         let per_copy = seeds(&mut fps, &p).len() / 300;
         assert!(per_copy < 20, "{per_copy} seeds per copy");
+    }
+
+    #[test]
+    fn a_doubled_body_copied_whole_is_still_two_copies_of_the_body() {
+        let body = filler(11, 200);
+        let doubled = format!("{body} {body}");
+        let again = format!("{} {doubled} {}", filler(1, 30), filler(2, 30));
+        let found = find(&[&doubled, &again], &params(50));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let occ: Vec<_> = found[0]
+            .occurrences
+            .iter()
+            .map(|o| (o.doc, o.words.clone()))
+            .collect();
+        assert_eq!(
+            occ,
+            [(0, 0..200), (0, 200..400), (1, 30..230), (1, 230..430)]
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
 use crate::corpus::{Corpus, CorpusError, Decoded, DocLoc, Document, ReadOptions, Skipped};
 use crate::lsh;
 use crate::minhash::{LANES, MinHasher, estimate_jaccard};
+use crate::passages::{self, Fingerprint, PassageParams, Words};
 use crate::shingle::{self, Unit};
 use crate::tokenize::{Tokens, tokenize};
 use crate::verify::{self, Verify, jaccard_sorted};
@@ -50,6 +51,8 @@ pub struct Params {
     pub verify: Verify,
     /// Which member a cluster keeps.
     pub keep: KeepPolicy,
+    /// Repeated-passage detection; `None` turns it off.
+    pub passages: Option<PassageParams>,
 }
 
 /// A parameter combination that cannot work.
@@ -106,6 +109,7 @@ impl Params {
             seed,
             verify,
             keep,
+            passages: Some(PassageParams::default()),
         })
     }
 }
@@ -135,8 +139,12 @@ pub enum Stage {
     Reading = 0,
     /// Re-reading candidate documents and verifying pairs.
     Verifying = 1,
-    /// Building clusters and the result.
+    /// Building clusters.
     Clustering = 2,
+    /// Aligning repeated passages.
+    Passages = 3,
+    /// Reading back what the report shows (previews, line numbers).
+    Finishing = 4,
 }
 
 /// Counters a scan updates as it goes; another thread may read them at any time.
@@ -157,7 +165,9 @@ impl Progress {
         match self.stage.load(Ordering::Relaxed) {
             0 => Stage::Reading,
             1 => Stage::Verifying,
-            _ => Stage::Clustering,
+            2 => Stage::Clustering,
+            3 => Stage::Passages,
+            _ => Stage::Finishing,
         }
     }
 
@@ -199,6 +209,8 @@ pub struct DocTable {
     pub content: Vec<u128>,
     /// Number of shingles (with repeats); 0 for documents with no words.
     pub shingles: Vec<u32>,
+    /// Number of words.
+    pub words: Vec<u32>,
     /// The first document with the same bytes, for exact duplicates; the document itself otherwise.
     pub original: Vec<u32>,
     /// Whether the text had invalid UTF-8.
@@ -231,6 +243,7 @@ impl DocTable {
             + self.bytes.capacity() * 8
             + self.content.capacity() * 16
             + self.shingles.capacity() * 4
+            + self.words.capacity() * 4
             + self.original.capacity() * 4
             + self.lossy.capacity()
     }
@@ -265,6 +278,45 @@ pub struct ScanResult {
     pub clusters: Vec<Cluster>,
     /// A short one-line preview of every document that is in a cluster.
     pub previews: FxHashMap<u32, String>,
+    /// Repeated passages, the ones a cleanup would cut most first.
+    pub passages: Vec<PassageFound>,
+    /// Documents holding a passage more than once, with the bytes a cleanup of those repeats
+    /// would cut, in document order.
+    pub self_repeating: Vec<(u32, u64)>,
+    /// Documents holding at least one occurrence of a passage.
+    pub passage_documents: u64,
+    /// Bytes in passage occurrences beyond each passage's first (overlaps counted once).
+    pub passage_cut_bytes: u64,
+}
+
+/// A repeated passage as reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassageFound {
+    /// Length of the first occurrence in words.
+    pub words: u64,
+    /// Length of the first occurrence in bytes.
+    pub bytes: u64,
+    /// Lowest identity among the alignments that make up the passage.
+    pub identity: f64,
+    /// The start of the first occurrence, on one line.
+    pub preview: String,
+    /// Every occurrence, in document order.
+    pub occurrences: Vec<OccurrenceFound>,
+}
+
+/// One occurrence of a passage, located in its document's original bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OccurrenceFound {
+    /// Document index.
+    pub doc: u32,
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+    /// 1-based line of the first byte.
+    pub line_start: u64,
+    /// 1-based line of the last byte.
+    pub line_end: u64,
 }
 
 /// Per-thread reusable buffers for pass 1 and 2.
@@ -272,15 +324,20 @@ pub struct ScanResult {
 struct Scratch {
     tokens: Tokens,
     shingle: shingle::Scratch,
+    words: Vec<u64>,
     hashes: Vec<u64>,
+    grams: Vec<u64>,
+    window: Vec<u8>,
     sig: Vec<u32>,
 }
 
 /// What pass 1 keeps of one document besides its [`DocTable`] row.
 struct Sketch {
     shingles: u32,
+    words: u32,
     keys: Vec<u64>,
     sig: Vec<u32>,
+    fingerprints: Vec<(u64, u32)>,
 }
 
 /// Runs a scan of `inputs` (paths; `-` is standard input).
@@ -303,6 +360,7 @@ pub fn scan(
     let mut keys: Vec<u64> = Vec::new();
     let mut sigs: Vec<u32> = Vec::new();
     let mut first_of: FxHashMap<u128, u32> = FxHashMap::default();
+    let mut fingerprints: Vec<Fingerprint> = Vec::new();
 
     progress.enter(Stage::Reading, corpus.total_size());
     corpus.read_batches(read, &progress.bytes, |batch| -> Result<(), ScanError> {
@@ -364,6 +422,12 @@ pub fn scan(
             match sk {
                 Some(sk) => {
                     docs.shingles.push(sk.shingles);
+                    docs.words.push(sk.words);
+                    fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| Fingerprint {
+                        hash,
+                        doc: index as u32,
+                        pos,
+                    }));
                     keys.extend_from_slice(&sk.keys);
                     if keep_sigs {
                         sigs.extend_from_slice(&sk.sig);
@@ -371,8 +435,10 @@ pub fn scan(
                 }
                 None => {
                     // An exact duplicate: it shares its original's shingles, keys and signature.
+                    // Its passages are its original's, so it takes no part in passage search.
                     let o = docs.original[index] as usize;
                     docs.shingles.push(docs.shingles[o]);
+                    docs.words.push(docs.words[o]);
                     keys.extend_from_within(o * params.bands..(o + 1) * params.bands);
                     if keep_sigs {
                         sigs.extend_from_within(o * params.num_perm..(o + 1) * params.num_perm);
@@ -457,18 +523,88 @@ pub fn scan(
         .collect();
     drop(sets);
 
+    let groups = match &params.passages {
+        Some(pp) => {
+            progress.enter(Stage::Passages, 0);
+            let alignments = align_passages(&corpus, &docs, fingerprints, pp, read, progress)?;
+            passages::group(&passages::refine(alignments, pp.min_words))
+        }
+        None => Vec::new(),
+    };
+
+    // One last read of what the report shows: cluster previews, and each passage occurrence's
+    // bytes, lines and preview.
+    progress.enter(Stage::Finishing, 0);
+    let mut occ_at: FxHashMap<u32, Vec<(u32, u32)>> = FxHashMap::default();
+    for (p, g) in groups.iter().enumerate() {
+        for (k, o) in g.occurrences.iter().enumerate() {
+            occ_at.entry(o.doc).or_default().push((p as u32, k as u32));
+        }
+    }
+    let mut found: Vec<PassageFound> = groups
+        .iter()
+        .map(|g| PassageFound {
+            words: g.occurrences[0].words.len() as u64,
+            bytes: 0,
+            identity: g.identity,
+            preview: String::new(),
+            occurrences: Vec::with_capacity(g.occurrences.len()),
+        })
+        .collect();
     let mut want: Vec<u32> = clusters
         .iter()
         .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
         .map(|d| docs.original[d as usize])
+        .chain(occ_at.keys().copied())
         .collect();
     want.sort_unstable();
     want.dedup();
     let mut previews = FxHashMap::default();
-    read_back(&corpus, &docs, &want, read, |d, doc| {
-        previews.insert(d, preview(&doc.text, PREVIEW_CHARS));
+    let locate = |d: u32, doc: &Document, s: &mut Scratch| {
+        let here = occ_at.get(&d).map_or(&[][..], Vec::as_slice);
+        if !here.is_empty() {
+            tokenize(&doc.text, &mut s.tokens);
+        }
+        let spans = &s.tokens.tokens;
+        let located: Vec<(u32, u32, OccurrenceFound, Option<String>)> = here
+            .iter()
+            .map(|&(p, k)| {
+                let o = &groups[p as usize].occurrences[k as usize];
+                let first = spans[o.words.start as usize].span.start as u64;
+                let last = spans[o.words.end as usize - 1].span.end as u64;
+                let (start, end) = widen_to_punctuation(&doc.text, first, last);
+                let occ = OccurrenceFound {
+                    doc: o.doc,
+                    start,
+                    end,
+                    line_start: line_of(&doc.text, start),
+                    line_end: line_of(&doc.text, end.saturating_sub(1).max(start)),
+                };
+                let pv = (k == 0)
+                    .then(|| preview(&doc.text[start as usize..end as usize], PREVIEW_CHARS));
+                (p, k, occ, pv)
+            })
+            .collect();
+        (preview(&doc.text, PREVIEW_CHARS), located)
+    };
+    let mut located = Vec::new();
+    load_chunks(&corpus, &docs, &want, read, progress, locate, |chunk| {
+        for (d, (pv, occs)) in chunk {
+            previews.insert(d, pv);
+            located.extend(occs);
+        }
         Ok(())
     })?;
+    // Documents come back in order, so each passage's occurrences arrive in document order.
+    located.sort_unstable_by_key(|x| (x.0, x.1));
+    for (p, _, occ, pv) in located {
+        let f = &mut found[p as usize];
+        if let Some(pv) = pv {
+            f.bytes = occ.end - occ.start;
+            f.preview = pv;
+        }
+        f.occurrences.push(occ);
+    }
     for c in &clusters {
         for d in std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)) {
             let o = docs.original[d as usize];
@@ -479,6 +615,21 @@ pub fn scan(
             }
         }
     }
+    let in_clusters: rustc_hash::FxHashSet<u32> = clusters
+        .iter()
+        .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
+        .collect();
+    previews.retain(|d, _| in_clusters.contains(d));
+    let (self_repeating, passage_documents, passage_cut_bytes) = passage_totals(&mut found);
+    // The passages a cleanup would cut most come first.
+    let cut =
+        |f: &PassageFound| -> u64 { f.occurrences[1..].iter().map(|o| o.end - o.start).sum() };
+    found.sort_by(|x, y| {
+        cut(y).cmp(&cut(x)).then_with(|| {
+            let (a, b) = (&x.occurrences[0], &y.occurrences[0]);
+            (a.doc, a.start).cmp(&(b.doc, b.start))
+        })
+    });
 
     Ok(ScanResult {
         params: params.clone(),
@@ -488,7 +639,185 @@ pub fn scan(
         pairs,
         clusters,
         previews,
+        passages: found,
+        self_repeating,
+        passage_documents,
+        passage_cut_bytes,
     })
+}
+
+/// Widens `[start, end)` over punctuation touching it (closing quotes and full stops after,
+/// opening quotes and brackets before), stopping at whitespace and at letters or digits.
+fn widen_to_punctuation(text: &[u8], start: u64, end: u64) -> (u64, u64) {
+    let is_punct = |c: char| !c.is_whitespace() && !c.is_alphanumeric() && c != '\u{fffd}';
+    let (mut s, mut e) = (start as usize, end as usize);
+    while let Some(c) = char_before(text, s).filter(|&(c, _)| is_punct(c)) {
+        s -= c.1;
+    }
+    while let Some(c) = char_at(text, e).filter(|&(c, _)| is_punct(c)) {
+        e += c.1;
+    }
+    (s as u64, e as u64)
+}
+
+fn char_at(text: &[u8], i: usize) -> Option<(char, usize)> {
+    let rest = text.get(i..)?;
+    let len = rest.len().min(4);
+    let chunk = rest[..len].utf8_chunks().next()?;
+    let c = chunk.valid().chars().next()?;
+    Some((c, c.len_utf8()))
+}
+
+fn char_before(text: &[u8], i: usize) -> Option<(char, usize)> {
+    (1..=4.min(i)).find_map(|n| {
+        let c = std::str::from_utf8(&text[i - n..i]).ok()?.chars().next()?;
+        (c.len_utf8() == n).then_some((c, n))
+    })
+}
+
+/// 1-based line number of byte `at`.
+fn line_of(text: &[u8], at: u64) -> u64 {
+    let at = (at as usize).min(text.len());
+    1 + memchr::memchr_iter(b'\n', &text[..at]).count() as u64
+}
+
+/// Per-document totals of the passages, after making each passage's occurrences in one
+/// document disjoint: (self-repeating documents with their cut bytes, documents holding a
+/// passage, bytes in occurrences beyond each passage's first).
+fn passage_totals(found: &mut [PassageFound]) -> (Vec<(u32, u64)>, u64, u64) {
+    let mut cut: Vec<(u32, u64, u64)> = Vec::new();
+    let mut self_cut: Vec<(u32, u64, u64)> = Vec::new();
+    let mut holders: Vec<u32> = Vec::new();
+    for f in found.iter_mut() {
+        // Widening over punctuation may make neighbours touch; the earlier one keeps the byte.
+        for k in 1..f.occurrences.len() {
+            let (prev, cur) = f.occurrences.split_at_mut(k);
+            let (p, c) = (&prev[k - 1], &mut cur[0]);
+            if p.doc == c.doc && c.start < p.end {
+                c.start = p.end.min(c.end);
+            }
+        }
+        for (k, o) in f.occurrences.iter().enumerate() {
+            holders.push(o.doc);
+            if k > 0 {
+                cut.push((o.doc, o.start, o.end));
+            }
+            if k > 0 && f.occurrences[k - 1].doc == o.doc {
+                self_cut.push((o.doc, o.start, o.end));
+            }
+        }
+    }
+    holders.sort_unstable();
+    holders.dedup();
+    let union = |mut v: Vec<(u32, u64, u64)>| -> Vec<(u32, u64)> {
+        v.sort_unstable();
+        let mut out: Vec<(u32, u64)> = Vec::new();
+        let mut cur: Option<(u32, u64, u64)> = None;
+        for (d, s, e) in v {
+            match cur {
+                Some((cd, cs, ce)) if cd == d && s <= ce => cur = Some((cd, cs, ce.max(e))),
+                _ => {
+                    if let Some((cd, cs, ce)) = cur {
+                        push_sum(&mut out, cd, ce - cs);
+                    }
+                    cur = Some((d, s, e));
+                }
+            }
+        }
+        if let Some((cd, cs, ce)) = cur {
+            push_sum(&mut out, cd, ce - cs);
+        }
+        out
+    };
+    let total = union(cut).iter().map(|x| x.1).sum();
+    (union(self_cut), holders.len() as u64, total)
+}
+
+fn push_sum(out: &mut Vec<(u32, u64)>, doc: u32, n: u64) {
+    match out.last_mut() {
+        Some(last) if last.0 == doc => last.1 += n,
+        _ => out.push((doc, n)),
+    }
+}
+
+/// Seeds from the fingerprints, then alignment of every document pair that shares one, a block
+/// of documents at a time: each block is loaded (at most [`passages::BLOCK_WORDS`] words) and
+/// aligned with itself and with every later partner, which is streamed through in chunks.
+fn align_passages(
+    corpus: &Corpus,
+    docs: &DocTable,
+    mut fingerprints: Vec<Fingerprint>,
+    pp: &PassageParams,
+    read: &ReadOptions,
+    progress: &Progress,
+) -> Result<Vec<passages::Alignment>, ScanError> {
+    let seeds = passages::seeds(&mut fingerprints, pp);
+    drop(fingerprints);
+    let mut involved: Vec<u32> = seeds.iter().flat_map(|s| [s.a, s.b]).collect();
+    involved.par_sort_unstable();
+    involved.dedup();
+    let mut alignments = Vec::new();
+    let mut start = 0;
+    while start < involved.len() {
+        let mut end = start;
+        let mut words = 0usize;
+        while end < involved.len()
+            && (end == start
+                || words + docs.words[involved[end] as usize] as usize <= passages::BLOCK_WORDS)
+        {
+            words += docs.words[involved[end] as usize] as usize;
+            end += 1;
+        }
+        let block = &involved[start..end];
+        let (lo, hi) = (block[0], block[block.len() - 1]);
+        let mut mem: FxHashMap<u32, Words> = FxHashMap::default();
+        load_chunks(corpus, docs, block, read, progress, doc_words, |chunk| {
+            mem.extend(chunk);
+            Ok(())
+        })?;
+        let mine =
+            &seeds[seeds.partition_point(|s| s.a < lo)..seeds.partition_point(|s| s.a <= hi)];
+        let (inner, mut outer): (Vec<&[passages::Seed]>, Vec<&[passages::Seed]>) = mine
+            .chunk_by(|x, y| (x.a, x.b) == (y.a, y.b))
+            .partition(|g| g[0].b <= hi);
+        alignments.extend(align_groups(&inner, &mem, &mem, pp.min_words));
+        outer.sort_by_key(|g| (g[0].b, g[0].a));
+        let mut later: Vec<u32> = outer.iter().map(|g| g[0].b).collect();
+        later.dedup();
+        let mut next = 0;
+        load_chunks(corpus, docs, &later, read, progress, doc_words, |chunk| {
+            let last = chunk.last().map_or(0, |c| c.0);
+            let chunk: FxHashMap<u32, Words> = chunk.into_iter().collect();
+            let end = next + outer[next..].partition_point(|g| g[0].b <= last);
+            alignments.extend(align_groups(&outer[next..end], &mem, &chunk, pp.min_words));
+            next = end;
+            Ok(())
+        })?;
+        start = end;
+    }
+    Ok(alignments)
+}
+
+fn align_groups(
+    groups: &[&[passages::Seed]],
+    a_words: &FxHashMap<u32, Words>,
+    b_words: &FxHashMap<u32, Words>,
+    min_words: usize,
+) -> Vec<passages::Alignment> {
+    groups
+        .par_iter()
+        .flat_map_iter(|g| {
+            let (a, b) = (g[0].a, g[0].b);
+            let pos: Vec<(u32, u32)> = g.iter().map(|s| (s.pa, s.pb)).collect();
+            passages::align_pair((a, &a_words[&a]), (b, &b_words[&b]), &pos, min_words)
+        })
+        .collect()
+}
+
+fn doc_words(_: u32, doc: &Document, s: &mut Scratch) -> Words {
+    tokenize(&doc.text, &mut s.tokens);
+    shingle::word_hashes(&s.tokens, &mut s.words);
+    passages::words(&s.words)
 }
 
 /// Characters in a document preview.
@@ -523,26 +852,39 @@ pub fn preview(text: &[u8], max: usize) -> String {
 
 fn sketch(doc: &Document, params: &Params, hasher: &MinHasher, s: &mut Scratch) -> Sketch {
     tokenize(&doc.text, &mut s.tokens);
+    shingle::word_hashes(&s.tokens, &mut s.words);
     s.hashes.clear();
-    shingle::shingles(
-        &s.tokens,
-        params.unit,
-        params.ngram,
-        &mut s.shingle,
-        &mut s.hashes,
-    );
+    match params.unit {
+        Unit::Word => shingle::gram_hashes(&s.words, params.ngram, &mut s.window, &mut s.hashes),
+        Unit::Char => shingle::shingles(
+            &s.tokens,
+            params.unit,
+            params.ngram,
+            &mut s.shingle,
+            &mut s.hashes,
+        ),
+    }
     s.sig.resize(params.num_perm, 0);
     hasher.sign(&s.hashes, &mut s.sig);
     let mut keys = vec![0u64; params.bands];
     lsh::band_keys(&s.sig, params.bands, params.rows, &mut keys);
+    let mut fingerprints = Vec::new();
+    // Word positions and byte spans are kept as u32 by the passage stage.
+    if let Some(pp) = &params.passages
+        && doc.text.len() <= u32::MAX as usize
+    {
+        passages::fingerprints(&s.words, pp, &mut s.grams, &mut s.window, &mut fingerprints);
+    }
     Sketch {
         shingles: s.hashes.len().min(u32::MAX as usize) as u32,
+        words: s.words.len().min(u32::MAX as usize) as u32,
         keys,
         sig: if params.verify == Verify::Estimate {
             s.sig.clone()
         } else {
             Vec::new()
         },
+        fingerprints,
     }
 }
 
@@ -575,8 +917,7 @@ fn read_back(
     failure.map_or(Ok(()), Err)
 }
 
-/// Shingle sets of documents `need` (sorted), read again from the corpus and built in parallel
-/// chunks so that only a chunk of text is in memory at a time.
+/// Shingle sets of documents `need` (sorted).
 fn load_sets(
     corpus: &Corpus,
     docs: &DocTable,
@@ -585,32 +926,52 @@ fn load_sets(
     read: &ReadOptions,
     progress: &Progress,
 ) -> Result<FxHashMap<u32, Vec<u64>>, ScanError> {
-    let total: u64 = need.iter().map(|&d| docs.bytes[d as usize]).sum();
-    progress.total.store(total, Ordering::Relaxed);
     let mut sets = FxHashMap::default();
     sets.reserve(need.len());
+    let build = |_: u32, doc: &Document, s: &mut Scratch| {
+        tokenize(&doc.text, &mut s.tokens);
+        let mut set = Vec::new();
+        shingle::shingle_set(
+            &s.tokens,
+            params.unit,
+            params.ngram,
+            &mut s.shingle,
+            &mut set,
+        );
+        set.shrink_to_fit();
+        set
+    };
+    load_chunks(corpus, docs, need, read, progress, build, |chunk| {
+        sets.extend(chunk);
+        Ok(())
+    })?;
+    Ok(sets)
+}
+
+/// Reads documents `want` (sorted) again in chunks of about `read.batch_bytes` of text, builds
+/// a value from each document in parallel, and hands every chunk to `f` in document order, so
+/// that only one chunk of text is in memory at a time.
+fn load_chunks<T: Send>(
+    corpus: &Corpus,
+    docs: &DocTable,
+    want: &[u32],
+    read: &ReadOptions,
+    progress: &Progress,
+    build: impl Fn(u32, &Document, &mut Scratch) -> T + Sync,
+    mut f: impl FnMut(Vec<(u32, T)>) -> Result<(), ScanError>,
+) -> Result<(), ScanError> {
+    let total: u64 = want.iter().map(|&d| docs.bytes[d as usize]).sum();
+    progress.total.fetch_add(total, Ordering::Relaxed);
     let mut chunk: Vec<(u32, Document)> = Vec::new();
     let mut chunk_bytes = 0usize;
-    let flush = |chunk: &mut Vec<(u32, Document)>, sets: &mut FxHashMap<u32, Vec<u64>>| {
-        let built: Vec<(u32, Vec<u64>)> = chunk
+    let mut flush = |chunk: &mut Vec<(u32, Document)>| -> Result<(), ScanError> {
+        let built: Vec<(u32, T)> = chunk
             .par_drain(..)
-            .map_init(Scratch::default, |s, (d, doc)| {
-                tokenize(&doc.text, &mut s.tokens);
-                let mut set = Vec::new();
-                shingle::shingle_set(
-                    &s.tokens,
-                    params.unit,
-                    params.ngram,
-                    &mut s.shingle,
-                    &mut set,
-                );
-                set.shrink_to_fit();
-                (d, set)
-            })
+            .map_init(Scratch::default, |s, (d, doc)| (d, build(d, &doc, s)))
             .collect();
-        sets.extend(built);
+        f(built)
     };
-    read_back(corpus, docs, need, read, |d, doc| {
+    read_back(corpus, docs, want, read, |d, doc| {
         chunk_bytes += doc.text.len();
         progress
             .bytes
@@ -618,13 +979,15 @@ fn load_sets(
         progress.docs.fetch_add(1, Ordering::Relaxed);
         chunk.push((d, doc));
         if chunk_bytes >= read.batch_bytes {
-            flush(&mut chunk, &mut sets);
             chunk_bytes = 0;
+            flush(&mut chunk)?;
         }
         Ok(())
     })?;
-    flush(&mut chunk, &mut sets);
-    Ok(sets)
+    if !chunk.is_empty() {
+        flush(&mut chunk)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

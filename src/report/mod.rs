@@ -34,6 +34,10 @@ pub struct Report {
     pub summary: Summary,
     /// Clusters, largest first.
     pub clusters: Vec<ClusterReport>,
+    /// Repeated passages, the ones whose repeats hold the most bytes first.
+    pub passages: Vec<PassageReport>,
+    /// Documents that hold a passage more than once, in input order.
+    pub self_repeating: Vec<SelfRepeating>,
     /// Inputs that could not be used, sorted by path, then line.
     pub skipped: Vec<Skipped>,
 }
@@ -63,6 +67,62 @@ pub struct Summary {
     pub candidate_pairs: u64,
     /// Candidate pairs that passed verification.
     pub verified_pairs: u64,
+    /// Repeated passages found (0 with `--no-passages`).
+    pub passages: u64,
+    /// Documents holding at least one occurrence of a repeated passage.
+    pub passage_documents: u64,
+    /// Documents holding some passage more than once.
+    pub self_repeating_documents: u64,
+    /// Bytes in passage occurrences beyond each passage's first: what a passage cleanup would
+    /// cut (overlapping occurrences counted once).
+    pub passage_cut_bytes: u64,
+}
+
+/// A repeated passage.
+#[derive(Clone, Debug, Serialize)]
+pub struct PassageReport {
+    /// Position in the report, from 0.
+    pub id: usize,
+    /// Length in words of the first occurrence.
+    pub words: u64,
+    /// Length in bytes of the first occurrence.
+    pub bytes: u64,
+    /// Share of matching words in the least similar pair of occurrences (1.0: verbatim).
+    pub identity: f64,
+    /// The start of the first occurrence, on one line.
+    pub preview: String,
+    /// Number of occurrences.
+    pub count: usize,
+    /// The first `--max-occurrences` occurrences, in input order.
+    pub occurrences: Vec<OccurrenceReport>,
+}
+
+/// Where one occurrence of a passage is.
+#[derive(Clone, Debug, Serialize)]
+pub struct OccurrenceReport {
+    /// Document id.
+    pub doc: String,
+    /// First byte, in the document's original bytes (the text field's UTF-8 for JSONL).
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+    /// 1-based line of the first byte.
+    pub line_start: u64,
+    /// 1-based line of the last byte.
+    pub line_end: u64,
+}
+
+/// A document that repeats itself.
+#[derive(Clone, Debug, Serialize)]
+pub struct SelfRepeating {
+    /// Document id.
+    pub doc: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Bytes in its repeats of its own passages beyond the first copy.
+    pub cut_bytes: u64,
+    /// `cut_bytes / bytes`, rounded to 4 decimals.
+    pub share: f64,
 }
 
 /// One cluster.
@@ -128,6 +188,49 @@ impl Report {
                     .collect(),
             })
             .collect();
+        let max_occ = r
+            .params
+            .passages
+            .as_ref()
+            .map_or(0, |pp| pp.max_occurrences);
+        let passages: Vec<PassageReport> = r
+            .passages
+            .iter()
+            .enumerate()
+            .map(|(id, f)| PassageReport {
+                id,
+                words: f.words,
+                bytes: f.bytes,
+                identity: round4(f.identity),
+                preview: f.preview.clone(),
+                count: f.occurrences.len(),
+                occurrences: f
+                    .occurrences
+                    .iter()
+                    .take(max_occ)
+                    .map(|o| OccurrenceReport {
+                        doc: docs.id(o.doc).to_string(),
+                        start: o.start,
+                        end: o.end,
+                        line_start: o.line_start,
+                        line_end: o.line_end,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let self_repeating: Vec<SelfRepeating> = r
+            .self_repeating
+            .iter()
+            .map(|&(d, cut)| {
+                let bytes = docs.bytes[d as usize];
+                SelfRepeating {
+                    doc: docs.id(d).to_string(),
+                    bytes,
+                    cut_bytes: cut,
+                    share: round4(cut as f64 / bytes.max(1) as f64),
+                }
+            })
+            .collect();
         let members = || clusters.iter().flat_map(|c| &c.members);
         let summary = Summary {
             documents: docs.len() as u64,
@@ -141,6 +244,10 @@ impl Report {
             empty_documents: docs.shingles.iter().filter(|&&s| s == 0).count() as u64,
             candidate_pairs: r.candidate_pairs as u64,
             verified_pairs: r.pairs.len() as u64,
+            passages: passages.len() as u64,
+            passage_documents: r.passage_documents,
+            self_repeating_documents: self_repeating.len() as u64,
+            passage_cut_bytes: r.passage_cut_bytes,
         };
         Report {
             tool: "dupsift",
@@ -149,6 +256,8 @@ impl Report {
             params: r.params.clone(),
             summary,
             clusters,
+            passages,
+            self_repeating,
             skipped: r.skipped.clone(),
         }
     }

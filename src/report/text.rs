@@ -32,9 +32,14 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Writes the text report. `max_clusters` limits how many clusters are listed in full (the
-/// summary always counts all of them).
-pub fn write_text(report: &Report, max_clusters: usize, mut w: impl Write) -> io::Result<()> {
+/// Writes the text report. `max_clusters` and `max_passages` limit how many clusters and
+/// passages are listed in full (the summary always counts all of them).
+pub fn write_text(
+    report: &Report,
+    max_clusters: usize,
+    max_passages: usize,
+    mut w: impl Write,
+) -> io::Result<()> {
     let s = &report.summary;
     let p = &report.params;
     writeln!(
@@ -81,6 +86,27 @@ pub fn write_text(report: &Report, max_clusters: usize, mut w: impl Write) -> io
         human_bytes(s.duplicate_bytes),
         percent(s.duplicate_bytes, s.bytes)
     )?;
+    if report.params.passages.is_some() {
+        writeln!(
+            w,
+            "{} repeated {} in {}; {} {}. A passage cleanup would cut {} ({} of bytes).",
+            s.passages,
+            if s.passages == 1 {
+                "passage"
+            } else {
+                "passages"
+            },
+            plural(s.passage_documents, "document", "documents"),
+            plural(s.self_repeating_documents, "document", "documents"),
+            if s.self_repeating_documents == 1 {
+                "repeats itself"
+            } else {
+                "repeat themselves"
+            },
+            human_bytes(s.passage_cut_bytes),
+            percent(s.passage_cut_bytes, s.bytes)
+        )?;
+    }
     if s.invalid_utf8_documents > 0 {
         writeln!(
             w,
@@ -113,6 +139,63 @@ pub fn write_text(report: &Report, max_clusters: usize, mut w: impl Write) -> io
             "... and {} more clusters (all of them are in --format json).",
             report.clusters.len() - max_clusters
         )?;
+    }
+    for p in report.passages.iter().take(max_passages) {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Passage {}: {} words, {}, {} occurrences, identity {:.3}",
+            p.id,
+            p.words,
+            human_bytes(p.bytes),
+            p.count,
+            p.identity
+        )?;
+        writeln!(w, "          \"{}\"", p.preview)?;
+        const SHOWN: usize = 10;
+        for o in p.occurrences.iter().take(SHOWN) {
+            writeln!(
+                w,
+                "  {}  lines {}-{}  bytes {}..{}",
+                o.doc, o.line_start, o.line_end, o.start, o.end
+            )?;
+        }
+        if p.count > SHOWN.min(p.occurrences.len()) {
+            writeln!(
+                w,
+                "  ... and {} more",
+                p.count - SHOWN.min(p.occurrences.len())
+            )?;
+        }
+    }
+    if report.passages.len() > max_passages {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "... and {} more passages (all of them are in --format json).",
+            report.passages.len() - max_passages
+        )?;
+    }
+    if !report.self_repeating.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "Documents that repeat themselves:")?;
+        for d in report.self_repeating.iter().take(max_passages) {
+            writeln!(
+                w,
+                "  {}  {} of {} repeated ({})",
+                d.doc,
+                human_bytes(d.cut_bytes),
+                human_bytes(d.bytes),
+                percent(d.cut_bytes, d.bytes)
+            )?;
+        }
+        if report.self_repeating.len() > max_passages {
+            writeln!(
+                w,
+                "  ... and {} more",
+                report.self_repeating.len() - max_passages
+            )?;
+        }
     }
     if !report.skipped.is_empty() {
         writeln!(w)?;
