@@ -15,7 +15,7 @@
 //! 4. **Refining**: an alignment that spans a place where a document repeats itself is cut
 //!    there (a doubled body copied whole into another document becomes two copies of the body).
 //! 5. **Grouping**: every alignment side is an interval of a document; sides that are aligned to
-//!    each other, or that cover mostly the same words of one document (an overlap of at least
+//!    each other, or that cover mostly the same words of one document (an overlap of more than
 //!    half the longer), join one passage (a union-find). Each document's merged intervals are
 //!    the passage's occurrences.
 //!
@@ -36,7 +36,7 @@ use crate::cluster::UnionFind;
 pub const GRAM: usize = 8;
 
 /// Words of alignment input held in memory at once (4 bytes each, plus a streamed chunk).
-pub const BLOCK_WORDS: usize = 32 << 20;
+pub const BLOCK_WORDS: usize = 64 << 20;
 
 /// Score of a mismatched word (or indel step) in an extension; a match scores 1.
 const MISMATCH: i64 = 4;
@@ -359,7 +359,7 @@ pub struct Passage {
 }
 
 /// Groups alignments into passages: connected components of aligned sides, where sides of one
-/// document that overlap by at least half of the longer join too. Passages come sorted by
+/// document that overlap by more than half of the longer join too. Passages come sorted by
 /// their first occurrence.
 pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
     let sides: Vec<&Side> = alignments.iter().flat_map(|x| [&x.a, &x.b]).collect();
@@ -382,7 +382,7 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
             // Mostly the same words: a short side inside a long one is another passage.
             let overlap = r.end.min(s.words.end).saturating_sub(s.words.start);
             let longer = (r.end - r.start).max(s.words.end - s.words.start);
-            if 2 * overlap >= longer {
+            if 2 * overlap > longer {
                 uf.union(member, k);
                 r.end = r.end.max(s.words.end);
                 continue;

@@ -17,5 +17,7 @@ mod determinism;
 mod formats;
 #[path = "it/golden.rs"]
 mod golden;
+#[path = "it/passages.rs"]
+mod passages;
 #[path = "it/planted.rs"]
 mod planted;
