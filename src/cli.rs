@@ -200,6 +200,10 @@ struct ScanArgs {
     #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
     threads: usize,
 
+    /// Print how long each stage took on standard error.
+    #[arg(long, help_heading = "Output")]
+    timings: bool,
+
     /// No progress bar and no notes on standard error.
     #[arg(short, long, help_heading = "Output")]
     quiet: bool,
@@ -323,6 +327,14 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
         }
         Err(e) => return Err(e.into()),
     };
+    if args.timings {
+        let times: Vec<String> = progress
+            .stage_times()
+            .iter()
+            .map(|(stage, t)| format!("{} {:.2} s", stage_name(*stage), t.as_secs_f64()))
+            .collect();
+        eprintln!("dupsift: {}", times.join(", "));
+    }
     let report = Report::new(&result);
     let render = |w: &mut dyn Write| -> io::Result<()> {
         match args.format {
@@ -374,6 +386,16 @@ fn write_atomically(
     Ok(())
 }
 
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Reading => "reading",
+        Stage::Verifying => "verifying",
+        Stage::Clustering => "clustering",
+        Stage::Passages => "passages",
+        Stage::Finishing => "finishing",
+    }
+}
+
 /// Draws a progress bar on stderr for runs that last more than a second.
 struct ProgressThread {
     done: Arc<AtomicBool>,
@@ -414,13 +436,7 @@ impl ProgressThread {
                 b.set_position(progress.bytes.load(Ordering::Relaxed));
                 // The prefix last: each setter may redraw, and the stage must match the figures.
                 b.set_message(format!("{} docs", progress.docs.load(Ordering::Relaxed)));
-                b.set_prefix(match stage {
-                    Stage::Reading => "reading",
-                    Stage::Verifying => "verifying",
-                    Stage::Clustering => "clustering",
-                    Stage::Passages => "passages",
-                    Stage::Finishing => "finishing",
-                });
+                b.set_prefix(stage_name(stage));
             }
             if let Some(b) = bar {
                 b.finish_and_clear();

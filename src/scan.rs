@@ -157,6 +157,7 @@ pub struct Progress {
     /// Documents processed so far in the current pass.
     pub docs: AtomicU64,
     stage: AtomicU8,
+    marks: std::sync::Mutex<Vec<(Stage, std::time::Instant)>>,
 }
 
 impl Progress {
@@ -171,7 +172,22 @@ impl Progress {
         }
     }
 
+    /// How long each stage took, in order (complete once the scan has returned).
+    pub fn stage_times(&self) -> Vec<(Stage, std::time::Duration)> {
+        let marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+        marks
+            .windows(2)
+            .map(|w| (w[0].0, w[1].1 - w[0].1))
+            .collect()
+    }
+
+    fn mark(&self, stage: Stage) {
+        let mut marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+        marks.push((stage, std::time::Instant::now()));
+    }
+
     fn enter(&self, stage: Stage, total: u64) {
+        self.mark(stage);
         self.bytes.store(0, Ordering::Relaxed);
         self.docs.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
@@ -631,6 +647,8 @@ pub fn scan(
         })
     });
 
+    // Closes the last stage's time.
+    progress.mark(Stage::Finishing);
     Ok(ScanResult {
         params: params.clone(),
         docs,

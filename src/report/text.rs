@@ -136,8 +136,12 @@ pub fn write_text(
         writeln!(w)?;
         writeln!(
             w,
-            "... and {} more clusters (all of them are in --format json).",
-            report.clusters.len() - max_clusters
+            "... and {} (all of them are in --format json).",
+            plural(
+                (report.clusters.len() - max_clusters) as u64,
+                "more cluster",
+                "more clusters"
+            )
         )?;
     }
     for p in report.passages.iter().take(max_passages) {
@@ -172,8 +176,12 @@ pub fn write_text(
         writeln!(w)?;
         writeln!(
             w,
-            "... and {} more passages (all of them are in --format json).",
-            report.passages.len() - max_passages
+            "... and {} (all of them are in --format json).",
+            plural(
+                (report.passages.len() - max_passages) as u64,
+                "more passage",
+                "more passages"
+            )
         )?;
     }
     if !report.self_repeating.is_empty() {
