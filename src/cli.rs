@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use dupsift::clean::{self, StripPassages};
 use dupsift::cluster::KeepPolicy;
+use dupsift::corpus::Compression;
 use dupsift::corpus::ReadOptions;
 use dupsift::passages::PassageParams;
-use dupsift::report::{Report, write_text};
-use dupsift::scan::{self, Params, Progress, ScanError, Stage};
+use dupsift::report::{CleanReport, Report, human_bytes, write_text};
+use dupsift::scan::{self, Params, Progress, ScanError, ScanResult, Stage};
 use dupsift::shingle::Unit;
 use dupsift::verify::Verify;
 
@@ -48,8 +50,11 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Find clusters of near-duplicate and exactly duplicated documents and report them.
+    /// Find clusters of near-duplicate and exactly duplicated documents and repeated passages,
+    /// and report them.
     Scan(ScanArgs),
+    /// Write a deduplicated copy of the corpus, with a manifest of what was removed or cut.
+    Clean(CleanArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -86,8 +91,9 @@ enum FormatArg {
     Json,
 }
 
+/// What `scan` and `clean` share: inputs, detection parameters, and how to run.
 #[derive(Args, Debug)]
-struct ScanArgs {
+struct CommonArgs {
     /// Files or directories to scan (directories recursively); `-` reads standard input
     /// (JSONL or plain text). JSONL is recognised by the extension .jsonl or .ndjson; gzip and
     /// zstd (.gz, .zst) by content or extension. Without paths: `corpus` in the current
@@ -179,6 +185,24 @@ struct ScanArgs {
     #[arg(long, help_heading = "Input")]
     strict: bool,
 
+    /// Worker threads (0: one per core). Output is identical whatever the count.
+    #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
+    threads: usize,
+
+    /// Print how long each stage took on standard error.
+    #[arg(long, help_heading = "Output")]
+    timings: bool,
+
+    /// No progress bar and no notes on standard error.
+    #[arg(short, long, help_heading = "Output")]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text, help_heading = "Output")]
     format: FormatArg,
@@ -195,18 +219,64 @@ struct ScanArgs {
     /// JSON lists all).
     #[arg(long, default_value_t = 20, help_heading = "Output")]
     max_passages: usize,
+}
 
-    /// Worker threads (0: one per core). Output is identical whatever the count.
-    #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
-    threads: usize,
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum StripArg {
+    /// Keep or remove documents whole.
+    None,
+    /// Cut repeats of a passage inside one document beyond its first copy (a body pasted twice
+    /// comes out once).
+    #[value(name = "self")]
+    SelfRepeats,
+    /// Also cut every occurrence of a passage already kept in an earlier document
+    /// (boilerplate).
+    All,
+}
 
-    /// Print how long each stage took on standard error.
-    #[arg(long, help_heading = "Output")]
-    timings: bool,
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum CompressArg {
+    /// Uncompressed.
+    None,
+    /// gzip.
+    Gz,
+    /// Zstandard.
+    Zst,
+}
 
-    /// No progress bar and no notes on standard error.
-    #[arg(short, long, help_heading = "Output")]
-    quiet: bool,
+#[derive(Args, Debug)]
+struct CleanArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Directory to write the cleaned corpus to, with manifest.jsonl and report.json. Written
+    /// beside it first and renamed into place when complete. Must not be inside an input, nor
+    /// an input inside it; an existing non-empty directory is refused without --force.
+    #[arg(
+        short,
+        long,
+        value_name = "OUT",
+        required_unless_present = "dry_run",
+        help_heading = "Cleanup"
+    )]
+    output: Option<PathBuf>,
+
+    /// Which repeated passages to cut from the documents that stay.
+    #[arg(long, value_enum, default_value_t = StripArg::None, help_heading = "Cleanup")]
+    strip_passages: StripArg,
+
+    /// Compression of the JSONL and text files written. Default: as each input.
+    #[arg(long, value_enum, help_heading = "Cleanup")]
+    compress: Option<CompressArg>,
+
+    /// Print what would be removed and cut, and the totals; write nothing.
+    #[arg(long, help_heading = "Cleanup")]
+    dry_run: bool,
+
+    /// Replace an existing non-empty OUT (still atomically: the old one is removed only once
+    /// the new one is in place).
+    #[arg(long, help_heading = "Cleanup")]
+    force: bool,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -264,10 +334,12 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Clean(args) => run_clean(args),
     }
 }
 
-fn run_scan(mut args: ScanArgs) -> Result<Exit> {
+/// Runs the detection `scan` and `clean` share. `Ok(None)`: stopped by `--strict` (reported).
+fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
     if args.paths.is_empty() {
         let default = PathBuf::from("corpus");
         if !default.is_dir() {
@@ -323,7 +395,7 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
         Ok(r) => r,
         Err(e @ ScanError::Strict(_)) => {
             eprintln!("dupsift: error: {e}");
-            return Ok(Exit::Error);
+            return Ok(None);
         }
         Err(e) => return Err(e.into()),
     };
@@ -335,6 +407,13 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
             .collect();
         eprintln!("dupsift: {}", times.join(", "));
     }
+    Ok(Some(result))
+}
+
+fn run_scan(mut args: ScanArgs) -> Result<Exit> {
+    let Some(result) = detect(&mut args.common)? else {
+        return Ok(Exit::Error);
+    };
     let report = Report::new(&result);
     let render = |w: &mut dyn Write| -> io::Result<()> {
         match args.format {
@@ -351,7 +430,7 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
             w.flush()?;
         }
     }
-    if !args.quiet && (args.output.is_some() || args.format != FormatArg::Text) {
+    if !args.common.quiet && (args.output.is_some() || args.format != FormatArg::Text) {
         let s = &report.summary;
         eprintln!(
             "dupsift: {} documents, {} clusters, {} duplicates, {} skipped",
@@ -359,6 +438,143 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::Ok)
+}
+
+fn run_clean(mut args: CleanArgs) -> Result<Exit> {
+    if let Some(out) = &args.output
+        && let Err(why) = clean::check_output(&args.common.paths, out, args.force)
+    {
+        eprintln!("dupsift: error: {why}");
+        return Ok(Exit::Error);
+    }
+    let Some(result) = detect(&mut args.common)? else {
+        return Ok(Exit::Error);
+    };
+    let strip = match args.strip_passages {
+        StripArg::None => StripPassages::None,
+        StripArg::SelfRepeats => StripPassages::SelfRepeats,
+        StripArg::All => StripPassages::All,
+    };
+    if strip != StripPassages::None && result.params.passages.is_none() {
+        anyhow::bail!("--strip-passages needs passage detection: drop --no-passages");
+    }
+    let plan = clean::plan(&result, strip);
+    let compress = args.compress.map(|c| match c {
+        CompressArg::None => Compression::None,
+        CompressArg::Gz => Compression::Gzip,
+        CompressArg::Zst => Compression::Zstd,
+    });
+    let mut report = Report::new(&result);
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::new(stdout.lock());
+    let totals = if args.dry_run {
+        write_plan(&result, &plan, &mut w)?;
+        clean::totals(&result, &plan)
+    } else {
+        let out = args
+            .output
+            .as_deref()
+            .expect("clap requires OUT without --dry-run");
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        // Everything goes to a hidden directory beside OUT, renamed into place when complete:
+        // an interrupted run leaves OUT as it was. On error the directory is removed.
+        let tmp = tempfile::Builder::new()
+            .prefix(".dupsift-clean-")
+            .tempdir_in(parent)
+            .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
+        let totals = clean::write(
+            &result,
+            &plan,
+            tmp.path(),
+            &args.common.text_field,
+            compress,
+        )?;
+        report.clean = Some(CleanReport {
+            strip_passages: strip,
+            dry_run: false,
+            totals: totals.clone(),
+        });
+        let file =
+            std::fs::File::create(tmp.path().join("report.json")).context("writing report.json")?;
+        let mut rw = io::BufWriter::new(file);
+        report.write_json(&mut rw)?;
+        rw.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        clean::place(&tmp.keep(), out)
+            .with_context(|| format!("moving the output to {}", out.display()))?;
+        totals
+    };
+    write_totals(&totals, args.dry_run, args.output.as_deref(), &mut w)?;
+    w.flush()?;
+    Ok(Exit::Ok)
+}
+
+fn write_plan(result: &ScanResult, plan: &clean::Plan, w: &mut impl Write) -> io::Result<()> {
+    let docs = &result.docs;
+    for (&d, r) in &plan.removed {
+        writeln!(
+            w,
+            "remove  {}  ({}, {} of {}, similarity {:.3})",
+            docs.id(d),
+            human_bytes(docs.bytes[d as usize]),
+            match r.reason {
+                clean::Reason::ExactDuplicate => "exact duplicate",
+                _ => "near-duplicate",
+            },
+            docs.id(r.kept),
+            r.similarity
+        )?;
+    }
+    for (&d, cuts) in &plan.cuts {
+        for c in cuts {
+            writeln!(
+                w,
+                "cut     {}  bytes {}..{}  ({}, passage {} kept in {})",
+                docs.id(d),
+                c.bytes.start,
+                c.bytes.end,
+                human_bytes(c.bytes.end - c.bytes.start),
+                c.passage,
+                docs.id(c.kept_in)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_totals(
+    t: &clean::Totals,
+    dry_run: bool,
+    out: Option<&Path>,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let would = if dry_run { "would be " } else { "" };
+    writeln!(
+        w,
+        "documents: {} in, {} kept, {} {}removed, {} with passages {}cut; {} skipped inputs copied as they were",
+        t.documents_in, t.kept, t.removed, would, t.cut_documents, would, t.skipped
+    )?;
+    writeln!(
+        w,
+        "bytes: {} in, {} out, {} in removed documents, {} cut",
+        human_bytes(t.bytes_in),
+        human_bytes(t.bytes_out),
+        human_bytes(t.bytes_removed),
+        human_bytes(t.bytes_cut)
+    )?;
+    match (dry_run, out) {
+        (true, _) => writeln!(w, "dry run: nothing written"),
+        (false, Some(out)) => writeln!(
+            w,
+            "wrote {} (with manifest.jsonl and report.json)",
+            out.display()
+        ),
+        (false, None) => Ok(()),
+    }
 }
 
 /// Writes through a temporary file in the target's directory, renamed into place when

@@ -38,6 +38,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod clean;
 pub mod cluster;
 pub mod corpus;
 pub mod lsh;

@@ -280,6 +280,8 @@ pub struct Cluster {
 /// The outcome of a scan, in document indices; [`crate::report`] turns it into reports.
 #[derive(Debug)]
 pub struct ScanResult {
+    /// The inputs, kept open (standard input stays spooled) for stages that read them again.
+    pub corpus: Corpus,
     /// The parameters used.
     pub params: Params,
     /// Per-document state.
@@ -650,6 +652,7 @@ pub fn scan(
     // Closes the last stage's time.
     progress.mark(Stage::Finishing);
     Ok(ScanResult {
+        corpus,
         params: params.clone(),
         docs,
         skipped,

@@ -32,7 +32,7 @@ use std::sync::atomic::AtomicU64;
 use tempfile::NamedTempFile;
 
 /// Display name (and document id) of standard input.
-const STDIN_NAME: &str = "<stdin>";
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// How to find and read the inputs.
 #[derive(Clone, Debug)]
@@ -248,6 +248,18 @@ pub struct Corpus {
 }
 
 impl Corpus {
+    /// Opens source `index` for reading its content from the start, decompressed: what the
+    /// cleanup stage copies from. `tally` counts the raw bytes read.
+    pub fn open_source<'a>(
+        &self,
+        index: usize,
+        tally: &'a std::cell::Cell<u64>,
+    ) -> std::io::Result<Box<dyn std::io::BufRead + 'a>> {
+        let src = &self.sources[index];
+        let file = std::fs::File::open(&src.path)?;
+        open::decompress(file, src.compression, None, tally)
+    }
+
     /// Walks the inputs. `-` means standard input, which is copied to a temporary file so it can
     /// be read again. Never fails on a bad path: it becomes a [`Skipped`] entry (nonexistent
     /// path, permission denied, symlink loop, walk error). Errors only when standard input cannot

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::corpus::Skipped;
 use crate::scan::{Params, ScanResult};
 
-pub use text::write_text;
+pub use text::{human_bytes, write_text};
 
 /// Version of the JSON report's schema; bumped on any breaking change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -40,6 +40,20 @@ pub struct Report {
     pub self_repeating: Vec<SelfRepeating>,
     /// Inputs that could not be used, sorted by path, then line.
     pub skipped: Vec<Skipped>,
+    /// What `dupsift clean` did (absent from `scan` reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clean: Option<CleanReport>,
+}
+
+/// The outcome of a cleanup.
+#[derive(Clone, Debug, Serialize)]
+pub struct CleanReport {
+    /// `none`, `self` or `all`.
+    pub strip_passages: crate::clean::StripPassages,
+    /// Whether anything was written.
+    pub dry_run: bool,
+    /// Documents and bytes in, kept, removed, cut.
+    pub totals: crate::clean::Totals,
 }
 
 /// Totals of a scan.
@@ -259,6 +273,7 @@ impl Report {
             passages,
             self_repeating,
             skipped: r.skipped.clone(),
+            clean: None,
         }
     }
 

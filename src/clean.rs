@@ -1,0 +1,740 @@
+//! Stage 10 (actions): turn a scan's findings into a cleaned copy of the corpus.
+//!
+//! [`plan`] decides, from a [`ScanResult`] alone, which documents go (every cluster member but
+//! the kept one) and which byte ranges of the documents that stay are cut (repeats of passages,
+//! with `--strip-passages`). [`write`] then streams every input once more and writes, under a
+//! directory, the kept documents byte for byte — files into a mirror of the input tree, JSONL
+//! lines into JSONL files in input order, compressed as their input unless told otherwise — plus
+//! `manifest.jsonl`, one line per removal or cut.
+//!
+//! Invariants: inputs are only read; nothing is written outside the given directory (paths from
+//! the inputs and ids are sanitised); every input record is accounted for: kept, removed, or
+//! passed through unchanged because the scan skipped it (binary files, malformed lines), so that
+//! `kept + removed + skipped = read`. Atomic placement of the directory is the caller's job.
+//!
+//! This stage acts on findings; it must not detect anything.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Read, Write};
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::corpus::{Compression, DocLoc, Format};
+use crate::scan::ScanResult;
+
+/// Which repeated passages a cleanup cuts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StripPassages {
+    /// None: documents are kept or removed whole.
+    None,
+    /// Repeats of a passage inside one document beyond its first copy there.
+    #[serde(rename = "self")]
+    SelfRepeats,
+    /// Also every occurrence of a passage already seen in an earlier kept document.
+    All,
+}
+
+/// Why a document or a range leaves the corpus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Byte-identical to the kept document of its cluster.
+    ExactDuplicate,
+    /// In the cluster of the kept document, not identical.
+    NearDuplicate,
+    /// A repeat of a passage kept elsewhere.
+    RepeatedPassage,
+}
+
+/// A document removed whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Removal {
+    /// Why.
+    pub reason: Reason,
+    /// The kept document of its cluster.
+    pub kept: u32,
+    /// Similarity to the kept document.
+    pub similarity: f64,
+}
+
+/// A range cut out of a kept document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// Bytes of the document (the text field's UTF-8 for JSONL) that go.
+    pub bytes: Range<u64>,
+    /// Index of the passage in [`ScanResult::passages`].
+    pub passage: usize,
+    /// The document holding the occurrence that stays.
+    pub kept_in: u32,
+}
+
+/// What a cleanup does, decided before anything is written.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Removed documents.
+    pub removed: BTreeMap<u32, Removal>,
+    /// Cuts of kept documents, sorted and disjoint per document.
+    pub cuts: BTreeMap<u32, Vec<Cut>>,
+}
+
+impl Plan {
+    /// Bytes the cuts remove.
+    pub fn cut_bytes(&self) -> u64 {
+        self.cuts
+            .values()
+            .flatten()
+            .map(|c| c.bytes.end - c.bytes.start)
+            .sum()
+    }
+}
+
+/// Decides removals and cuts.
+pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
+    let docs = &result.docs;
+    let mut plan = Plan::default();
+    for c in &result.clusters {
+        for &(m, similarity) in &c.members {
+            let exact = docs.content[m as usize] == docs.content[c.kept as usize];
+            plan.removed.insert(
+                m,
+                Removal {
+                    reason: if exact {
+                        Reason::ExactDuplicate
+                    } else {
+                        Reason::NearDuplicate
+                    },
+                    kept: c.kept,
+                    similarity,
+                },
+            );
+        }
+    }
+    if strip == StripPassages::None {
+        return plan;
+    }
+    let mut cuts: FxHashMap<u32, Vec<Cut>> = FxHashMap::default();
+    for (p, f) in result.passages.iter().enumerate() {
+        // Occurrences come in document order; the first in a kept document stays.
+        let mut keeper: Option<u32> = None;
+        let mut seen_in: FxHashSet<u32> = FxHashSet::default();
+        for o in &f.occurrences {
+            if plan.removed.contains_key(&o.doc) || o.start >= o.end {
+                continue;
+            }
+            let repeat_here = !seen_in.insert(o.doc);
+            let cut = match strip {
+                StripPassages::SelfRepeats => repeat_here,
+                StripPassages::All => keeper.is_some(),
+                StripPassages::None => false,
+            };
+            if cut {
+                cuts.entry(o.doc).or_default().push(Cut {
+                    bytes: o.start..o.end,
+                    passage: p,
+                    kept_in: if repeat_here {
+                        o.doc
+                    } else {
+                        keeper.unwrap_or(o.doc)
+                    },
+                });
+            }
+            keeper.get_or_insert(o.doc);
+        }
+    }
+    for (doc, mut list) in cuts {
+        // Overlapping occurrences of different passages: cut each byte once.
+        list.sort_by_key(|c| (c.bytes.start, c.bytes.end));
+        let mut merged: Vec<Cut> = Vec::with_capacity(list.len());
+        for c in list {
+            match merged.last_mut() {
+                Some(m) if c.bytes.start <= m.bytes.end => {
+                    m.bytes.end = m.bytes.end.max(c.bytes.end);
+                }
+                _ => merged.push(c),
+            }
+        }
+        plan.cuts.insert(doc, merged);
+    }
+    plan
+}
+
+/// Totals of a cleanup.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Documents read.
+    pub documents_in: u64,
+    /// Documents written (whole or with cuts).
+    pub kept: u64,
+    /// Documents removed as duplicates.
+    pub removed: u64,
+    /// Documents with passages cut.
+    pub cut_documents: u64,
+    /// Inputs the scan skipped; files and lines among them are copied through unchanged.
+    pub skipped: u64,
+    /// Bytes of text read (documents only).
+    pub bytes_in: u64,
+    /// Bytes of text written (documents only).
+    pub bytes_out: u64,
+    /// Bytes of removed documents.
+    pub bytes_removed: u64,
+    /// Bytes cut from kept documents.
+    pub bytes_cut: u64,
+}
+
+/// Totals a plan gives, without writing anything (what `--dry-run` prints).
+pub fn totals(result: &ScanResult, plan: &Plan) -> Totals {
+    let docs = &result.docs;
+    let bytes_in: u64 = docs.bytes.iter().sum();
+    let bytes_removed: u64 = plan.removed.keys().map(|&d| docs.bytes[d as usize]).sum();
+    let bytes_cut = plan.cut_bytes();
+    Totals {
+        documents_in: docs.len() as u64,
+        kept: docs.len() as u64 - plan.removed.len() as u64,
+        removed: plan.removed.len() as u64,
+        cut_documents: plan.cuts.len() as u64,
+        skipped: result.skipped.len() as u64,
+        bytes_in,
+        bytes_out: bytes_in - bytes_removed - bytes_cut,
+        bytes_removed,
+        bytes_cut,
+    }
+}
+
+/// Why a cleanup could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanError {
+    /// Reading an input or writing the output failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: io::Error,
+    },
+    /// An input changed since it was scanned.
+    #[error("{path}: changed since it was scanned")]
+    Changed {
+        /// The file.
+        path: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CleanError + '_ {
+    move |source| CleanError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Refuses an output directory that would overwrite or feed on the inputs: `out` inside an
+/// input or an input inside `out`, or an existing non-empty `out` without `force`. Inputs that
+/// do not exist (they are reported as skipped) and standard input are not compared.
+pub fn check_output(inputs: &[PathBuf], out: &Path, force: bool) -> Result<(), String> {
+    // `out` usually does not exist yet: resolve its nearest existing ancestor and append the rest.
+    let absolute = |p: &Path| -> Option<PathBuf> {
+        let p = std::path::absolute(p).ok()?;
+        let mut base = p.as_path();
+        let mut rest = Vec::new();
+        loop {
+            if let Ok(c) = base.canonicalize() {
+                return Some(rest.iter().rev().fold(c, |acc, part| acc.join(part)));
+            }
+            rest.push(base.file_name()?.to_owned());
+            base = base.parent()?;
+        }
+    };
+    let out_abs = absolute(out)
+        .ok_or_else(|| format!("{}: cannot resolve the output path", out.display()))?;
+    for input in inputs.iter().filter(|p| p.as_os_str() != "-") {
+        let Ok(input_abs) = input.canonicalize() else {
+            continue;
+        };
+        if out_abs.starts_with(&input_abs) {
+            return Err(format!(
+                "{} is inside the input {}: choose an output outside the inputs",
+                out.display(),
+                input.display()
+            ));
+        }
+        if input_abs.starts_with(&out_abs) {
+            return Err(format!(
+                "the input {} is inside the output {}",
+                input.display(),
+                out.display()
+            ));
+        }
+    }
+    if let Ok(mut entries) = std::fs::read_dir(out) {
+        if entries.next().is_some() && !force {
+            return Err(format!(
+                "{} exists and is not empty (use --force to replace it)",
+                out.display()
+            ));
+        }
+    } else if out.exists() && !force {
+        return Err(format!("{} exists and is not a directory", out.display()));
+    }
+    Ok(())
+}
+
+/// Moves the finished directory `tmp` to `out`, replacing an existing `out` only once `tmp` is
+/// complete: the old one is renamed aside, the new one renamed in, then the old one removed.
+pub fn place(tmp: &Path, out: &Path) -> io::Result<()> {
+    if out.exists() {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let old = tempfile::Builder::new()
+            .prefix(".dupsift-old-")
+            .tempdir_in(parent)?
+            .keep();
+        let aside = old.join("previous");
+        std::fs::rename(out, &aside)?;
+        std::fs::rename(tmp, out)?;
+        if std::fs::metadata(&aside)?.is_dir() {
+            std::fs::remove_dir_all(&old)?;
+        } else {
+            std::fs::remove_file(&aside)?;
+            std::fs::remove_dir(&old)?;
+        }
+        Ok(())
+    } else {
+        std::fs::rename(tmp, out)
+    }
+}
+
+/// A path under the output directory for an input name: only normal components (no root, no
+/// `..`), control characters and backslashes replaced, never empty.
+pub fn safe_relative(name: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for comp in Path::new(name).components() {
+        if let Component::Normal(c) = comp {
+            let c: String = c
+                .to_string_lossy()
+                .chars()
+                .map(|ch| {
+                    if ch.is_control() || ch == '\\' {
+                        '_'
+                    } else {
+                        ch
+                    }
+                })
+                .collect();
+            out.push(c);
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push("unnamed");
+    }
+    out
+}
+
+/// The output name of a source: its sanitised name, with the compression extension of the
+/// output codec.
+fn output_name(name: &str, format: Format, input: Compression, output: Compression) -> PathBuf {
+    let mut rel = if name == crate::corpus::STDIN_NAME {
+        PathBuf::from(match format {
+            Format::Jsonl => "stdin.jsonl",
+            Format::Text => "stdin.txt",
+        })
+    } else {
+        safe_relative(name)
+    };
+    let file = rel
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = file.to_ascii_lowercase();
+    let stem_len = match input {
+        Compression::Gzip if lower.ends_with(".gz") => file.len() - 3,
+        Compression::Zstd if lower.ends_with(".zst") => file.len() - 4,
+        Compression::Zstd if lower.ends_with(".zstd") => file.len() - 5,
+        _ => file.len(),
+    };
+    let ext = match output {
+        Compression::None => "",
+        Compression::Gzip => ".gz",
+        Compression::Zstd => ".zst",
+    };
+    rel.set_file_name(format!("{}{ext}", &file[..stem_len]));
+    rel
+}
+
+enum Sink {
+    Plain(io::BufWriter<std::fs::File>),
+    Gzip(flate2::write::GzEncoder<io::BufWriter<std::fs::File>>),
+    Zstd(zstd::stream::write::Encoder<'static, io::BufWriter<std::fs::File>>),
+}
+
+impl Sink {
+    fn create(path: &Path, codec: Compression) -> io::Result<Sink> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)?,
+        );
+        Ok(match codec {
+            Compression::None => Sink::Plain(file),
+            Compression::Gzip => Sink::Gzip(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::default(),
+            )),
+            Compression::Zstd => Sink::Zstd(zstd::stream::write::Encoder::new(file, 3)?),
+        })
+    }
+
+    fn finish(self) -> io::Result<()> {
+        let file = match self {
+            Sink::Plain(w) => w,
+            Sink::Gzip(w) => w.finish()?,
+            Sink::Zstd(w) => w.finish()?,
+        };
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Gzip(w) => w.write(buf),
+            Sink::Zstd(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+            Sink::Zstd(w) => w.flush(),
+        }
+    }
+}
+
+/// Removes `cuts` (sorted, disjoint, within bounds) from `text`.
+fn apply_cuts(text: &[u8], cuts: &[Cut]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut at = 0usize;
+    for c in cuts {
+        let (s, e) = (
+            c.bytes.start as usize,
+            (c.bytes.end as usize).min(text.len()),
+        );
+        if s >= at && s <= e {
+            out.extend_from_slice(&text[at..s]);
+            at = e;
+        }
+    }
+    out.extend_from_slice(&text[at.min(text.len())..]);
+    out
+}
+
+/// Rewrites the text field of one JSONL line with `cuts` applied, leaving every other byte of the
+/// line as it was. `None` when the field cannot be found again (the caller reports a change).
+fn cut_jsonl_line(line: &[u8], text_field: &str, cuts: &[Cut]) -> Option<Vec<u8>> {
+    let owned;
+    let line = match std::str::from_utf8(line) {
+        Ok(s) => s,
+        Err(_) => {
+            owned = String::from_utf8_lossy(line).into_owned();
+            &owned
+        }
+    };
+    let fields: FxHashMap<String, &serde_json::value::RawValue> =
+        serde_json::from_str(line.trim_end_matches(['\n', '\r'])).ok()?;
+    let raw = fields.get(text_field)?;
+    let text: String = serde_json::from_str(raw.get()).ok()?;
+    let cut = apply_cuts(text.as_bytes(), cuts);
+    let cut = String::from_utf8_lossy(&cut);
+    let escaped = serde_json::to_string(&cut).ok()?;
+    // The raw value borrows from `line`: its address gives its place.
+    let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+    let end = start + raw.get().len();
+    let mut out = Vec::with_capacity(line.len());
+    out.extend_from_slice(&line.as_bytes()[..start]);
+    out.extend_from_slice(escaped.as_bytes());
+    out.extend_from_slice(&line.as_bytes()[end..]);
+    Some(out)
+}
+
+/// Writes the cleaned corpus and `manifest.jsonl` under `dir` (which must exist and be empty),
+/// reading every source once more. `compress` overrides the inputs' compression.
+pub fn write(
+    result: &ScanResult,
+    plan: &Plan,
+    dir: &Path,
+    text_field: &str,
+    compress: Option<Compression>,
+) -> Result<Totals, CleanError> {
+    let docs = &result.docs;
+    let corpus = &result.corpus;
+    let mut totals = totals(result, plan);
+    totals.bytes_out = 0;
+    let mut used: FxHashSet<PathBuf> = FxHashSet::default();
+    for (index, src) in corpus.sources.iter().enumerate() {
+        let codec = compress.unwrap_or(src.compression);
+        let mut rel = output_name(&src.name, src.format, src.compression, codec);
+        // Two inputs that sanitise to one name must not overwrite each other.
+        let mut n = 2;
+        while !used.insert(rel.clone()) {
+            let file = rel.file_name().map(|f| f.to_string_lossy().into_owned());
+            rel.set_file_name(format!("{}~{n}", file.unwrap_or_default()));
+            n += 1;
+        }
+        let out_path = dir.join(&rel);
+        let tally = std::cell::Cell::new(0);
+        let src_path = Path::new(&src.name);
+        let mut reader = match corpus.open_source(index, &tally) {
+            Ok(r) => r,
+            // The scan reported it as skipped; there is nothing to copy.
+            Err(_) => continue,
+        };
+        let first = docs.locs.partition_point(|l| l.source < index as u32);
+        let doc_at = |line: u64| -> Option<u32> {
+            let i = first
+                + docs.locs[first..].partition_point(|l| (l.source, l.line) < (index as u32, line));
+            docs.locs
+                .get(i)
+                .filter(|l| l.source == index as u32 && l.line == line)
+                .map(|_| i as u32)
+        };
+        match src.format {
+            Format::Text => {
+                let mut content = Vec::new();
+                reader.read_to_end(&mut content).map_err(io_err(src_path))?;
+                let out = match doc_at(0) {
+                    Some(d) if plan.removed.contains_key(&d) => None,
+                    Some(d) => {
+                        let kept = match plan.cuts.get(&d) {
+                            Some(cuts) => apply_cuts(&content, cuts),
+                            None => content,
+                        };
+                        totals.bytes_out += kept.len() as u64;
+                        Some(kept)
+                    }
+                    // Skipped by the scan (binary, empty, ...): copied through.
+                    None => Some(content),
+                };
+                if let Some(bytes) = out {
+                    let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
+                    sink.write_all(&bytes).map_err(io_err(&out_path))?;
+                    sink.finish().map_err(io_err(&out_path))?;
+                    crate::clean::after_file_written();
+                }
+            }
+            Format::Jsonl => {
+                let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
+                let mut line = Vec::new();
+                let mut number = 0u64;
+                loop {
+                    line.clear();
+                    if reader
+                        .read_until(b'\n', &mut line)
+                        .map_err(io_err(src_path))?
+                        == 0
+                    {
+                        break;
+                    }
+                    number += 1;
+                    match doc_at(number) {
+                        Some(d) if plan.removed.contains_key(&d) => continue,
+                        Some(d) => {
+                            let written = match plan.cuts.get(&d) {
+                                Some(cuts) => {
+                                    let mut new = cut_jsonl_line(&line, text_field, cuts)
+                                        .ok_or_else(|| CleanError::Changed {
+                                            path: src.name.clone(),
+                                        })?;
+                                    if line.ends_with(b"\n") && !new.ends_with(b"\n") {
+                                        new.push(b'\n');
+                                    }
+                                    sink.write_all(&new).map_err(io_err(&out_path))?;
+                                    docs.bytes[d as usize]
+                                        - cuts
+                                            .iter()
+                                            .map(|c| c.bytes.end - c.bytes.start)
+                                            .sum::<u64>()
+                                }
+                                None => {
+                                    sink.write_all(&line).map_err(io_err(&out_path))?;
+                                    docs.bytes[d as usize]
+                                }
+                            };
+                            totals.bytes_out += written;
+                        }
+                        // Blank, malformed or skipped lines stay where they were.
+                        None => sink.write_all(&line).map_err(io_err(&out_path))?,
+                    }
+                }
+                sink.finish().map_err(io_err(&out_path))?;
+                crate::clean::after_file_written();
+            }
+        }
+    }
+    write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
+    Ok(totals)
+}
+
+/// One line of `manifest.jsonl`.
+#[derive(serde::Serialize)]
+struct ManifestLine<'a> {
+    id: &'a str,
+    source: &'a str,
+    line: Option<u64>,
+    reason: Reason,
+    duplicate_of: &'a str,
+    similarity: Option<f64>,
+    bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passage: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<u64>,
+}
+
+fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), CleanError> {
+    let docs = &result.docs;
+    let mut w = io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
+    let loc = |d: u32| -> (&str, Option<u64>) {
+        let l: DocLoc = docs.locs[d as usize];
+        let name = result.corpus.sources[l.source as usize].name.as_str();
+        (name, (l.line > 0).then_some(l.line))
+    };
+    // Removals and cuts interleaved in document order.
+    let mut docs_touched: Vec<u32> = plan
+        .removed
+        .keys()
+        .chain(plan.cuts.keys())
+        .copied()
+        .collect();
+    docs_touched.sort_unstable();
+    docs_touched.dedup();
+    for d in docs_touched {
+        let (source, line) = loc(d);
+        if let Some(r) = plan.removed.get(&d) {
+            let entry = ManifestLine {
+                id: docs.id(d),
+                source,
+                line,
+                reason: r.reason,
+                duplicate_of: docs.id(r.kept),
+                similarity: Some((r.similarity * 10_000.0).round() / 10_000.0),
+                bytes: docs.bytes[d as usize],
+                passage: None,
+                start: None,
+                end: None,
+            };
+            serde_json::to_writer(&mut w, &entry).map_err(|e| io_err(path)(e.into()))?;
+            w.write_all(b"\n").map_err(io_err(path))?;
+        }
+        for c in plan.cuts.get(&d).into_iter().flatten() {
+            let entry = ManifestLine {
+                id: docs.id(d),
+                source,
+                line,
+                reason: Reason::RepeatedPassage,
+                duplicate_of: docs.id(c.kept_in),
+                similarity: Some(result.passages[c.passage].identity),
+                bytes: c.bytes.end - c.bytes.start,
+                passage: Some(c.passage),
+                start: Some(c.bytes.start),
+                end: Some(c.bytes.end),
+            };
+            serde_json::to_writer(&mut w, &entry).map_err(|e| io_err(path)(e.into()))?;
+            w.write_all(b"\n").map_err(io_err(path))?;
+        }
+    }
+    let file = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
+    file.sync_all().map_err(io_err(path))
+}
+
+/// Test hook: `DUPSIFT_ABORT_AFTER_FILES=N` aborts the process (as a crash or `kill -9` would)
+/// once N output files are written, so tests can check that an interrupted cleanup leaves no
+/// output behind.
+fn after_file_written() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WRITTEN: AtomicU64 = AtomicU64::new(0);
+    let n = WRITTEN.fetch_add(1, Ordering::Relaxed) + 1;
+    if std::env::var("DUPSIFT_ABORT_AFTER_FILES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|limit| n >= limit)
+    {
+        std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(r: Range<u64>) -> Cut {
+        Cut {
+            bytes: r,
+            passage: 0,
+            kept_in: 0,
+        }
+    }
+
+    #[test]
+    fn cuts_remove_exactly_their_bytes() {
+        assert_eq!(
+            apply_cuts(b"0123456789", &[cut(2..4), cut(6..7)]),
+            b"0145789"
+        );
+        assert_eq!(apply_cuts(b"abc", &[]), b"abc");
+        assert_eq!(apply_cuts(b"abc", &[cut(0..3)]), b"");
+    }
+
+    #[test]
+    fn jsonl_cuts_touch_only_the_text_field() {
+        let line = br#"{"z": 1, "text": "keep\u00e9 cut this", "id": "a"}"#;
+        // Bytes of the decoded text: "keepé cut this" (é is 2 bytes).
+        let out = cut_jsonl_line(line, "text", &[cut(6..15)]).unwrap();
+        // serde_json writes é as UTF-8, not as an escape: the field's bytes change, the rest not.
+        assert_eq!(out, r#"{"z": 1, "text": "keepé", "id": "a"}"#.as_bytes());
+        assert!(cut_jsonl_line(b"{\"id\": 1}", "text", &[cut(0..1)]).is_none());
+    }
+
+    #[test]
+    fn output_paths_stay_inside_the_output_directory() {
+        assert_eq!(
+            safe_relative("../../etc/passwd"),
+            PathBuf::from("etc/passwd")
+        );
+        assert_eq!(safe_relative("/abs/x.txt"), PathBuf::from("abs/x.txt"));
+        assert_eq!(safe_relative("a/./b\u{7}.txt"), PathBuf::from("a/b_.txt"));
+        assert_eq!(safe_relative(".."), PathBuf::from("unnamed"));
+    }
+
+    #[test]
+    fn output_names_follow_the_output_codec() {
+        let n = |name, f, i, o| output_name(name, f, i, o);
+        use Compression::*;
+        assert_eq!(
+            n("d/a.jsonl.gz", Format::Jsonl, Gzip, Gzip),
+            PathBuf::from("d/a.jsonl.gz")
+        );
+        assert_eq!(
+            n("d/a.jsonl.gz", Format::Jsonl, Gzip, None),
+            PathBuf::from("d/a.jsonl")
+        );
+        assert_eq!(
+            n("a.jsonl", Format::Jsonl, None, Zstd),
+            PathBuf::from("a.jsonl.zst")
+        );
+        assert_eq!(
+            n("<stdin>", Format::Jsonl, None, None),
+            PathBuf::from("stdin.jsonl")
+        );
+    }
+}
