@@ -479,24 +479,11 @@ pub fn write(
     let mut totals = totals(result, plan);
     totals.bytes_out = 0;
     let mut used: FxHashSet<PathBuf> = FxHashSet::default();
+    let reported: FxHashSet<&str> = result.skipped.iter().map(|k| k.path.as_str()).collect();
     for (index, src) in corpus.sources.iter().enumerate() {
         let codec = compress.unwrap_or(src.compression);
-        let mut rel = output_name(&src.name, src.format, src.compression, codec);
-        // Two inputs that sanitise to one name must not overwrite each other.
-        let mut n = 2;
-        while !used.insert(rel.clone()) {
-            let file = rel.file_name().map(|f| f.to_string_lossy().into_owned());
-            rel.set_file_name(format!("{}~{n}", file.unwrap_or_default()));
-            n += 1;
-        }
-        let out_path = dir.join(&rel);
         let tally = std::cell::Cell::new(0);
         let src_path = Path::new(&src.name);
-        let mut reader = match corpus.open_source(index, &tally) {
-            Ok(r) => r,
-            // The scan reported it as skipped; there is nothing to copy.
-            Err(_) => continue,
-        };
         let first = docs.locs.partition_point(|l| l.source < index as u32);
         let doc_at = |line: u64| -> Option<u32> {
             let i = first
@@ -506,29 +493,44 @@ pub fn write(
                 .filter(|l| l.source == index as u32 && l.line == line)
                 .map(|_| i as u32)
         };
+        if src.format == Format::Text && doc_at(0).is_none() {
+            // Not a document (binary, empty, too large, corrupt): copied through exactly as it
+            // is on disk, so a cleanup never loses what it did not judge.
+            let rel = output_name(&src.name, src.format, src.compression, src.compression);
+            copy_through(&src.path, &dir.join(claim(&mut used, rel)))?;
+            continue;
+        }
+        let out_path = dir.join(claim(
+            &mut used,
+            output_name(&src.name, src.format, src.compression, codec),
+        ));
+        let mut reader = match corpus.open_source(index, &tally) {
+            Ok(r) => r,
+            // The scan reported it as skipped; there is nothing to copy.
+            Err(_) => continue,
+        };
         match src.format {
             Format::Text => {
+                let d = doc_at(0).expect("documents only reach here");
+                if plan.removed.contains_key(&d) {
+                    continue;
+                }
                 let mut content = Vec::new();
                 reader.read_to_end(&mut content).map_err(io_err(src_path))?;
-                let out = match doc_at(0) {
-                    Some(d) if plan.removed.contains_key(&d) => None,
-                    Some(d) => {
-                        let kept = match plan.cuts.get(&d) {
-                            Some(cuts) => apply_cuts(&content, cuts),
-                            None => content,
-                        };
-                        totals.bytes_out += kept.len() as u64;
-                        Some(kept)
-                    }
-                    // Skipped by the scan (binary, empty, ...): copied through.
-                    None => Some(content),
-                };
-                if let Some(bytes) = out {
-                    let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
-                    sink.write_all(&bytes).map_err(io_err(&out_path))?;
-                    sink.finish().map_err(io_err(&out_path))?;
-                    crate::clean::after_file_written();
+                if xxhash_rust::xxh3::xxh3_128(&content) != docs.content[d as usize] {
+                    return Err(CleanError::Changed {
+                        path: src.name.clone(),
+                    });
                 }
+                let kept = match plan.cuts.get(&d) {
+                    Some(cuts) => apply_cuts(&content, cuts),
+                    None => content,
+                };
+                totals.bytes_out += kept.len() as u64;
+                let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
+                sink.write_all(&kept).map_err(io_err(&out_path))?;
+                sink.finish().map_err(io_err(&out_path))?;
+                after_file_written();
             }
             Format::Jsonl => {
                 let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
@@ -536,12 +538,12 @@ pub fn write(
                 let mut number = 0u64;
                 loop {
                     line.clear();
-                    if reader
-                        .read_until(b'\n', &mut line)
-                        .map_err(io_err(src_path))?
-                        == 0
-                    {
-                        break;
+                    match reader.read_until(b'\n', &mut line) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        // A damaged stream the scan reported: what could be read is written.
+                        Err(_) if reported.contains(src.name.as_str()) => break,
+                        Err(e) => return Err(io_err(src_path)(e)),
                     }
                     number += 1;
                     match doc_at(number) {
@@ -581,6 +583,42 @@ pub fn write(
     }
     write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
     Ok(totals)
+}
+
+/// `rel`, or `rel~2`, `rel~3`...: two inputs whose names sanitise alike must not overwrite each
+/// other.
+fn claim(used: &mut FxHashSet<PathBuf>, mut rel: PathBuf) -> PathBuf {
+    let base = rel
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut n = 2;
+    while !used.insert(rel.clone()) {
+        rel.set_file_name(format!("{base}~{n}"));
+        n += 1;
+    }
+    rel
+}
+
+/// Copies a file byte for byte to `to` under the output directory.
+fn copy_through(from: &Path, to: &Path) -> Result<(), CleanError> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    match std::fs::copy(from, to) {
+        Ok(_) => {
+            after_file_written();
+            Ok(())
+        }
+        // Unreadable inputs are in the report's skipped list; there is nothing to copy.
+        Err(e)
+            if e.kind() == io::ErrorKind::PermissionDenied
+                || e.kind() == io::ErrorKind::NotFound =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(io_err(to)(e)),
+    }
 }
 
 /// One line of `manifest.jsonl`.
