@@ -581,6 +581,9 @@ pub fn write(
             }
         }
     }
+    for (path, name) in &corpus.rejected {
+        copy_through(path, &dir.join(claim(&mut used, safe_relative(name))))?;
+    }
     write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
     Ok(totals)
 }

@@ -243,6 +243,10 @@ pub struct Corpus {
     pub sources: Vec<Source>,
     /// Inputs rejected while discovering (missing paths, unreadable files, loops, ...), in order.
     pub skipped: Vec<Skipped>,
+    /// Files found but rejected before reading (a `.gz` that is not gzip, unreadable...), as
+    /// `(path on disk, display name)`: they are in `skipped` too, and a cleanup copies them
+    /// through as they are.
+    pub rejected: Vec<(PathBuf, String)>,
     /// Keeps the stdin spool alive (and deletes it on drop).
     _spool: Option<NamedTempFile>,
 }

@@ -89,28 +89,35 @@ pub(super) fn discover<R: Read>(
 
     // Probing opens every file; done in parallel it costs little even for millions of small
     // files, and `collect` keeps the order.
-    let resolved: Vec<Result<Source, Skipped>> = items
+    let resolved: Vec<Result<Source, (Skipped, Option<PathBuf>)>> = items
         .into_par_iter()
         .map(|item| match item {
-            Item::Probe { path, name } => probe_file(&path, name),
+            Item::Probe { path, name } => probe_file(&path, name).map_err(|s| (s, Some(path))),
             Item::Ready(src) => Ok(src),
-            Item::Skip(s) => Err(s),
+            Item::Skip(s) => Err((s, None)),
         })
         .collect();
 
     let mut sources = Vec::new();
     let mut skipped = Vec::new();
+    let mut rejected = Vec::new();
     for r in resolved {
         match r {
             // DocLoc::source is a u32; past that, sources cannot be addressed.
             Ok(src) if u32::try_from(sources.len()).is_ok() => sources.push(src),
             Ok(src) => skipped.push(Skipped::file(src.name, "too many input files".to_owned())),
-            Err(s) => skipped.push(s),
+            Err((s, path)) => {
+                if let Some(path) = path {
+                    rejected.push((path, s.path.clone()));
+                }
+                skipped.push(s)
+            }
         }
     }
     Ok(Corpus {
         sources,
         skipped,
+        rejected,
         _spool: spool,
     })
 }
