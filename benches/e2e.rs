@@ -75,8 +75,10 @@ fn main() {
         // `clean` is the same scan plus planning and writing the kept corpus.
         let out = tempfile::tempdir_in(&dir).expect("temp dir");
         let write_start = Instant::now();
-        let plan = pool.install(|| dupsift::clean::plan(&result, dupsift::clean::StripPassages::None));
-        let totals = dupsift::clean::write(&result, &plan, out.path(), "text", None).expect("clean");
+        let plan =
+            pool.install(|| dupsift::clean::plan(&result, dupsift::clean::StripPassages::None));
+        let totals =
+            dupsift::clean::write(&result, &plan, out.path(), "text", None).expect("clean");
         let write_secs = write_start.elapsed().as_secs_f64();
         println!(
             "  clean: scan + {write_secs:.2} s to plan and write {:.1} MB ({} documents kept) = {:.2}x the scan",

@@ -438,30 +438,49 @@ fn apply_cuts(text: &[u8], cuts: &[Cut]) -> Vec<u8> {
 }
 
 /// Rewrites the text field of one JSONL line with `cuts` applied, leaving every other byte of the
-/// line as it was. `None` when the field cannot be found again (the caller reports a change).
+/// line as it was (a byte order mark, invalid UTF-8 in other fields, spacing, key order). `None`
+/// when the field cannot be found again (the caller reports a change).
 fn cut_jsonl_line(line: &[u8], text_field: &str, cuts: &[Cut]) -> Option<Vec<u8>> {
-    let owned;
-    let line = match std::str::from_utf8(line) {
-        Ok(s) => s,
-        Err(_) => {
-            owned = String::from_utf8_lossy(line).into_owned();
-            &owned
+    let bom = if line.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let body = &line[bom..];
+    // The reader decoded invalid UTF-8 lossily; do the same, remembering where each valid run
+    // came from so the field's place maps back to the original bytes.
+    let mut lossy = String::with_capacity(body.len());
+    let mut anchors: Vec<(usize, usize)> = Vec::new(); // (offset in lossy, offset in body)
+    let mut at = 0;
+    for chunk in body.utf8_chunks() {
+        anchors.push((lossy.len(), at));
+        lossy.push_str(chunk.valid());
+        at += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            lossy.push('\u{fffd}');
+            at += chunk.invalid().len();
         }
+    }
+    let to_body = |pos: usize| -> usize {
+        let i = anchors.partition_point(|a| a.0 <= pos).saturating_sub(1);
+        let (l, b) = anchors.get(i).copied().unwrap_or((0, 0));
+        b + (pos - l)
     };
     let fields: FxHashMap<String, &serde_json::value::RawValue> =
-        serde_json::from_str(line.trim_end_matches(['\n', '\r'])).ok()?;
+        serde_json::from_str(lossy.trim_end_matches(['\n', '\r'])).ok()?;
     let raw = fields.get(text_field)?;
     let text: String = serde_json::from_str(raw.get()).ok()?;
     let cut = apply_cuts(text.as_bytes(), cuts);
-    let cut = String::from_utf8_lossy(&cut);
-    let escaped = serde_json::to_string(&cut).ok()?;
-    // The raw value borrows from `line`: its address gives its place.
-    let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+    let escaped = serde_json::to_string(&String::from_utf8_lossy(&cut)).ok()?;
+    // The raw value borrows from `lossy`: its address gives its place; the quotes around it are
+    // ASCII, so its ends map back exactly.
+    let start = raw.get().as_ptr() as usize - lossy.as_ptr() as usize;
     let end = start + raw.get().len();
+    let (start, end) = (bom + to_body(start), bom + to_body(end));
     let mut out = Vec::with_capacity(line.len());
-    out.extend_from_slice(&line.as_bytes()[..start]);
+    out.extend_from_slice(&line[..start]);
     out.extend_from_slice(escaped.as_bytes());
-    out.extend_from_slice(&line.as_bytes()[end..]);
+    out.extend_from_slice(&line[end..]);
     Some(out)
 }
 
@@ -744,6 +763,13 @@ mod tests {
         // serde_json writes é as UTF-8, not as an escape: the field's bytes change, the rest not.
         assert_eq!(out, r#"{"z": 1, "text": "keepé", "id": "a"}"#.as_bytes());
         assert!(cut_jsonl_line(b"{\"id\": 1}", "text", &[cut(0..1)]).is_none());
+        // A byte order mark and invalid UTF-8 in other fields stay as they were.
+        let line = b"\xEF\xBB\xBF{\"m\": \"\xff\", \"text\": \"abcdef\", \"t\": \"\xfe\"}";
+        let out = cut_jsonl_line(line, "text", &[cut(1..3)]).unwrap();
+        assert_eq!(
+            out,
+            b"\xEF\xBB\xBF{\"m\": \"\xff\", \"text\": \"adef\", \"t\": \"\xfe\"}"
+        );
     }
 
     #[test]

@@ -338,8 +338,8 @@ fn run(cli: Cli) -> Result<Exit> {
     }
 }
 
-/// Runs the detection `scan` and `clean` share. `Ok(None)`: stopped by `--strict` (reported).
-fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
+/// Without paths, `corpus` in the current directory.
+fn default_paths(args: &mut CommonArgs) -> Result<()> {
     if args.paths.is_empty() {
         let default = PathBuf::from("corpus");
         if !default.is_dir() {
@@ -347,6 +347,12 @@ fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
         }
         args.paths.push(default);
     }
+    Ok(())
+}
+
+/// Runs the detection `scan` and `clean` share. `Ok(None)`: stopped by `--strict` (reported).
+fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
+    default_paths(args)?;
     let params = Params::new(
         match args.unit {
             UnitArg::Word => Unit::Word,
@@ -441,6 +447,8 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
 }
 
 fn run_clean(mut args: CleanArgs) -> Result<Exit> {
+    // The inputs must be known before the output is checked against them.
+    default_paths(&mut args.common)?;
     if let Some(out) = &args.output
         && let Err(why) = clean::check_output(&args.common.paths, out, args.force)
     {
@@ -555,8 +563,15 @@ fn write_totals(
     let would = if dry_run { "would be " } else { "" };
     writeln!(
         w,
-        "documents: {} in, {} kept, {} {}removed, {} with passages {}cut; {} skipped inputs copied as they were",
-        t.documents_in, t.kept, t.removed, would, t.cut_documents, would, t.skipped
+        "documents: {} in, {} kept, {} {}removed, {} with passages {}cut; {} {} skipped by the scan (those that could be read are copied as they were)",
+        t.documents_in,
+        t.kept,
+        t.removed,
+        would,
+        t.cut_documents,
+        would,
+        t.skipped,
+        if t.skipped == 1 { "input" } else { "inputs" }
     )?;
     writeln!(
         w,
