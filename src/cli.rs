@@ -11,12 +11,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use dupsift::check;
 use dupsift::clean::{self, StripPassages};
 use dupsift::cluster::KeepPolicy;
 use dupsift::corpus::Compression;
 use dupsift::corpus::ReadOptions;
 use dupsift::passages::PassageParams;
-use dupsift::report::{CleanReport, Report, human_bytes, write_text};
+use dupsift::report::{
+    CleanReport, Report, human_bytes, write_check_github, write_check_json, write_check_sarif,
+    write_check_text, write_text,
+};
 use dupsift::scan::{self, Params, Progress, ScanError, ScanResult, Stage};
 use dupsift::shingle::Unit;
 use dupsift::verify::Verify;
@@ -26,6 +30,8 @@ use dupsift::verify::Verify;
 pub enum Exit {
     /// The command did its job (finding duplicates is not a failure for `scan`).
     Ok = 0,
+    /// `check`: the limits are exceeded.
+    Failed = 1,
     /// Bad usage, an input error under `--strict`, or a failure to read or write.
     Error = 2,
 }
@@ -41,7 +47,7 @@ impl From<Exit> for ExitCode {
     name = "dupsift",
     version,
     about = "Find near-duplicate documents in a corpus (shingling + MinHash + LSH, verified).",
-    after_help = "Exit codes: 0 success, 2 usage or input error (with --strict: any bad input)."
+    after_help = "Exit codes: 0 success, 1 check failed (limits exceeded), 2 usage or input error (with --strict: any bad input)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -55,6 +61,8 @@ enum Command {
     Scan(ScanArgs),
     /// Write a deduplicated copy of the corpus, with a manifest of what was removed or cut.
     Clean(CleanArgs),
+    /// Gate a dataset in CI: exit 1 when duplicates exceed the limits (default: any duplicate).
+    Check(CheckArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -222,6 +230,57 @@ struct ScanArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum CheckFormatArg {
+    /// A few lines: the verdict, what failed, the largest findings.
+    Text,
+    /// The machine verdict with every finding (docs/check.md).
+    Json,
+    /// GitHub Actions workflow commands: an annotation per finding on its file and line.
+    Github,
+    /// SARIF 2.1.0 for code-scanning UIs.
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Fail when duplicate documents (cluster members a cleanup would remove) exceed this share
+    /// of documents, e.g. 0.01. Without any limit, any duplicate or repeated passage fails.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, help_heading = "Limits")]
+    max_duplicate_ratio: Option<f64>,
+
+    /// Fail when the bytes in repeated passages (beyond each passage's first occurrence) exceed
+    /// this share of all bytes.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, help_heading = "Limits")]
+    max_passage_ratio: Option<f64>,
+
+    /// Fail on any duplicate document or repeated passage, whatever the ratios.
+    #[arg(long, help_heading = "Limits")]
+    fail_on_any: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormatArg::Text, help_heading = "Output")]
+    format: CheckFormatArg,
+
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
+
+    /// Findings listed in the text output (largest first).
+    #[arg(long, default_value_t = 10, help_heading = "Output")]
+    max_findings: usize,
+}
+
+fn parse_ratio(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("not a ratio between 0 and 1: {s:?}")),
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum StripArg {
     /// Keep or remove documents whole.
     None,
@@ -335,6 +394,7 @@ fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Clean(args) => run_clean(args),
+        Command::Check(args) => run_check(args),
     }
 }
 
@@ -519,6 +579,53 @@ fn run_clean(mut args: CleanArgs) -> Result<Exit> {
     write_totals(&totals, args.dry_run, args.output.as_deref(), &mut w)?;
     w.flush()?;
     Ok(Exit::Ok)
+}
+
+fn run_check(mut args: CheckArgs) -> Result<Exit> {
+    // A gate given a path that does not exist must not pass on an empty corpus.
+    if let Some(missing) = args
+        .common
+        .paths
+        .iter()
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
+    {
+        eprintln!(
+            "dupsift: error: {}: no such file or directory",
+            missing.display()
+        );
+        return Ok(Exit::Error);
+    }
+    let Some(result) = detect(&mut args.common)? else {
+        return Ok(Exit::Error);
+    };
+    let limits = check::Limits {
+        max_duplicate_ratio: args.max_duplicate_ratio,
+        max_passage_ratio: args.max_passage_ratio,
+        fail_on_any: args.fail_on_any,
+    };
+    let verdict = check::judge(&result, &limits);
+    let render = |w: &mut dyn Write| -> io::Result<()> {
+        match args.format {
+            CheckFormatArg::Text => write_check_text(&verdict, args.max_findings, w),
+            CheckFormatArg::Json => write_check_json(&verdict, w),
+            CheckFormatArg::Github => write_check_github(&verdict, w),
+            CheckFormatArg::Sarif => write_check_sarif(&verdict, w),
+        }
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, render)?,
+        None => {
+            let stdout = io::stdout();
+            let mut w = io::BufWriter::new(stdout.lock());
+            render(&mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(if verdict.passed {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
 }
 
 fn write_plan(result: &ScanResult, plan: &clean::Plan, w: &mut impl Write) -> io::Result<()> {

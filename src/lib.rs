@@ -38,6 +38,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod clean;
 pub mod cluster;
 pub mod corpus;

@@ -335,6 +335,8 @@ pub struct OccurrenceFound {
     pub line_start: u64,
     /// 1-based line of the last byte.
     pub line_end: u64,
+    /// xxh3-64 of the occurrence's bytes: identifies it whatever file it is in.
+    pub hash: u64,
 }
 
 /// Per-thread reusable buffers for pass 1 and 2.
@@ -597,6 +599,7 @@ pub fn scan(
                     end,
                     line_start: line_of(&doc.text, start),
                     line_end: line_of(&doc.text, end.saturating_sub(1).max(start)),
+                    hash: xxhash_rust::xxh3::xxh3_64(&doc.text[start as usize..end as usize]),
                 };
                 let pv = (k == 0)
                     .then(|| preview(&doc.text[start as usize..end as usize], PREVIEW_CHARS));

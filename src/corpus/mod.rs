@@ -251,6 +251,18 @@ pub struct Corpus {
     _spool: Option<NamedTempFile>,
 }
 
+impl Source {
+    /// The file as a person would name it: the path reached from the command line, or
+    /// `<stdin>` for standard input (not its spool file).
+    pub fn path_for_humans(&self) -> String {
+        if self.name == STDIN_NAME {
+            STDIN_NAME.to_owned()
+        } else {
+            self.path.to_string_lossy().into_owned()
+        }
+    }
+}
+
 impl Corpus {
     /// Opens source `index` for reading its content from the start, decompressed: what the
     /// cleanup stage copies from. `tally` counts the raw bytes read.

@@ -7,6 +7,7 @@
 //!
 //! This module renders; it must not compute findings or read files.
 
+mod gate;
 mod text;
 
 use serde::Serialize;
@@ -14,6 +15,9 @@ use serde::Serialize;
 use crate::corpus::Skipped;
 use crate::scan::{Params, ScanResult};
 
+pub use gate::{
+    CHECK_FORMAT_VERSION, write_check_github, write_check_json, write_check_sarif, write_check_text,
+};
 pub use text::{human_bytes, write_text};
 
 /// Version of the JSON report's schema; bumped on any breaking change.

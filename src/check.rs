@@ -1,0 +1,262 @@
+//! The gate of `dupsift check`: turns a scan's findings into a pass/fail verdict against limits,
+//! and lists each finding with a place a person (or a code-review UI) can jump to.
+//!
+//! A finding is a document that duplicates another (exactly or nearly) or an occurrence of a
+//! repeated passage beyond its first. Places are input files as given on the command line
+//! (`Source::path`), with the JSONL line for records, so that CI annotations land on the files
+//! of the repository. Each finding carries a fingerprint made of content hashes only, so that it
+//! is stable across renames and runs.
+//!
+//! This stage judges findings against limits; it must not detect anything or format output.
+
+use serde::Serialize;
+
+use crate::scan::ScanResult;
+
+/// Limits of a check. No limit at all means any finding fails.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Limits {
+    /// Largest accepted share of duplicate documents (removable cluster members / documents).
+    pub max_duplicate_ratio: Option<f64>,
+    /// Largest accepted share of bytes in passage repeats (`passage_cut_bytes / bytes`).
+    pub max_passage_ratio: Option<f64>,
+    /// Fail on any finding, whatever the ratios.
+    pub fail_on_any: bool,
+}
+
+/// What kind of finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// A document byte-identical to another.
+    ExactDuplicate,
+    /// A document whose shingle similarity to another reaches the threshold.
+    NearDuplicate,
+    /// A repeat of a passage that occurs earlier.
+    RepeatedPassage,
+}
+
+impl Rule {
+    /// The rule's id (SARIF `ruleId`, JSON `rule`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::ExactDuplicate => "exact-duplicate",
+            Rule::NearDuplicate => "near-duplicate",
+            Rule::RepeatedPassage => "repeated-passage",
+        }
+    }
+}
+
+/// A place in the inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// Document id.
+    pub doc: String,
+    /// The input file, as reached from the command line.
+    pub path: String,
+    /// First line (1 for a whole file; the record's line for JSONL).
+    pub line: u64,
+    /// Last line, when the finding spans several lines of a file.
+    pub end_line: Option<u64>,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// What it is.
+    pub rule: Rule,
+    /// Where it is.
+    pub place: Place,
+    /// What it duplicates (the kept document, or the passage's first occurrence).
+    pub original: Place,
+    /// Similarity to the original (1.0 for exact duplicates; the passage's identity).
+    pub similarity: f64,
+    /// Bytes involved (the duplicate document, or the repeated occurrence).
+    pub bytes: u64,
+    /// Passage id in the scan report, for passage findings.
+    pub passage: Option<usize>,
+    /// Stable identity of the finding: content hashes of what is duplicated, never paths or
+    /// positions.
+    pub fingerprint: String,
+}
+
+/// Figures a check is judged on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Figures {
+    /// Documents read.
+    pub documents: u64,
+    /// Bytes of text read.
+    pub bytes: u64,
+    /// Duplicate documents (cluster members a cleanup would remove).
+    pub duplicate_documents: u64,
+    /// `duplicate_documents / documents`.
+    pub duplicate_ratio: f64,
+    /// Repeated passages.
+    pub passages: u64,
+    /// Bytes in passage repeats.
+    pub passage_bytes: u64,
+    /// `passage_bytes / bytes`.
+    pub passage_ratio: f64,
+    /// Inputs skipped.
+    pub skipped: u64,
+}
+
+/// The verdict of a check.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// True when every limit holds.
+    pub passed: bool,
+    /// The limits applied.
+    pub limits: Limits,
+    /// The figures.
+    pub figures: Figures,
+    /// One sentence per limit exceeded.
+    pub failures: Vec<String>,
+    /// Every finding, duplicates first (in cluster order), then passage repeats.
+    pub findings: Vec<Finding>,
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// Judges a scan against `limits`.
+pub fn judge(result: &ScanResult, limits: &Limits) -> Verdict {
+    let docs = &result.docs;
+    let sources = &result.corpus.sources;
+    let place = |d: u32, lines: Option<(u64, u64)>| -> Place {
+        let loc = docs.locs[d as usize];
+        let path = sources[loc.source as usize].path_for_humans();
+        let (line, end_line) = match (loc.line, lines) {
+            (0, Some((s, e))) => (s, (e > s).then_some(e)),
+            (0, None) => (1, None),
+            (l, _) => (l, None),
+        };
+        Place {
+            doc: docs.id(d).to_string(),
+            path,
+            line,
+            end_line,
+        }
+    };
+    let mut findings = Vec::new();
+    for c in &result.clusters {
+        for &(m, similarity) in &c.members {
+            let exact = docs.content[m as usize] == docs.content[c.kept as usize];
+            findings.push(Finding {
+                rule: if exact {
+                    Rule::ExactDuplicate
+                } else {
+                    Rule::NearDuplicate
+                },
+                place: place(m, None),
+                original: place(c.kept, None),
+                similarity: (similarity * 10_000.0).round() / 10_000.0,
+                bytes: docs.bytes[m as usize],
+                passage: None,
+                fingerprint: format!(
+                    "{:032x}{:032x}",
+                    docs.content[c.kept as usize], docs.content[m as usize]
+                ),
+            });
+        }
+    }
+    for (p, f) in result.passages.iter().enumerate() {
+        let first = &f.occurrences[0];
+        for o in &f.occurrences[1..] {
+            findings.push(Finding {
+                rule: Rule::RepeatedPassage,
+                place: place(o.doc, Some((o.line_start, o.line_end))),
+                original: place(first.doc, Some((first.line_start, first.line_end))),
+                similarity: (f.identity * 10_000.0).round() / 10_000.0,
+                bytes: o.end - o.start,
+                passage: Some(p),
+                fingerprint: format!("{:016x}{:016x}", first.hash, o.hash),
+            });
+        }
+    }
+    let bytes: u64 = docs.bytes.iter().sum();
+    let duplicate_documents = result.clusters.iter().map(|c| c.members.len() as u64).sum();
+    let figures = Figures {
+        documents: docs.len() as u64,
+        bytes,
+        duplicate_documents,
+        duplicate_ratio: ratio(duplicate_documents, docs.len() as u64),
+        passages: result.passages.len() as u64,
+        passage_bytes: result.passage_cut_bytes,
+        passage_ratio: ratio(result.passage_cut_bytes, bytes),
+        skipped: result.skipped.len() as u64,
+    };
+    let mut failures = Vec::new();
+    let any = limits.fail_on_any
+        || (limits.max_duplicate_ratio.is_none() && limits.max_passage_ratio.is_none());
+    if any {
+        if figures.duplicate_documents > 0 {
+            failures.push(format!(
+                "{} duplicate document{} (no duplicate is accepted)",
+                figures.duplicate_documents,
+                if figures.duplicate_documents == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+        }
+        if figures.passages > 0 {
+            failures.push(format!(
+                "{} repeated passage{} (no repeat is accepted)",
+                figures.passages,
+                if figures.passages == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    if let Some(max) = limits.max_duplicate_ratio
+        && figures.duplicate_ratio > max
+    {
+        failures.push(format!(
+            "duplicate documents {} of {} = {} > {}",
+            figures.duplicate_documents,
+            figures.documents,
+            pct(figures.duplicate_ratio),
+            pct(max)
+        ));
+    }
+    if let Some(max) = limits.max_passage_ratio
+        && figures.passage_ratio > max
+    {
+        failures.push(format!(
+            "bytes in repeated passages {} of {} = {} > {}",
+            figures.passage_bytes,
+            figures.bytes,
+            pct(figures.passage_ratio),
+            pct(max)
+        ));
+    }
+    Verdict {
+        passed: failures.is_empty(),
+        limits: limits.clone(),
+        figures,
+        failures,
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_of_nothing_are_zero() {
+        assert_eq!(ratio(0, 0), 0.0);
+        assert_eq!(ratio(1, 4), 0.25);
+        assert_eq!(pct(0.0123), "1.23%");
+    }
+}
