@@ -78,6 +78,8 @@ pub struct Finding {
     /// Stable identity of the finding: content hashes of what is duplicated, never paths or
     /// positions.
     pub fingerprint: String,
+    /// Accepted by the baseline: reported, but not counted against the limits.
+    pub accepted: bool,
 }
 
 /// Figures a check is judged on.
@@ -87,18 +89,22 @@ pub struct Figures {
     pub documents: u64,
     /// Bytes of text read.
     pub bytes: u64,
-    /// Duplicate documents (cluster members a cleanup would remove).
+    /// Duplicate documents (cluster members a cleanup would remove), not counting those a
+    /// baseline accepts.
     pub duplicate_documents: u64,
     /// `duplicate_documents / documents`.
     pub duplicate_ratio: f64,
-    /// Repeated passages.
+    /// Repeated passages with a repeat the baseline does not accept.
     pub passages: u64,
-    /// Bytes in passage repeats.
+    /// Bytes in passage repeats (without a baseline: `passage_cut_bytes` of the scan, overlaps
+    /// counted once; with one: the sum of the repeats it does not accept).
     pub passage_bytes: u64,
     /// `passage_bytes / bytes`.
     pub passage_ratio: f64,
     /// Inputs skipped.
     pub skipped: u64,
+    /// Findings accepted by the baseline (not counted in the figures above).
+    pub accepted: u64,
 }
 
 /// The verdict of a check.
@@ -128,8 +134,54 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
-/// Judges a scan against `limits`.
-pub fn judge(result: &ScanResult, limits: &Limits) -> Verdict {
+/// Findings a team has accepted: fingerprints with how many findings of each are accepted, so
+/// that a further copy of an accepted duplicate counts as new.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Baseline {
+    /// Always `"dupsift-baseline"`.
+    pub kind: String,
+    /// Version of this file's layout.
+    pub baseline_version: u32,
+    /// Fingerprint → number of accepted findings with it.
+    pub accepted: std::collections::BTreeMap<String, u64>,
+}
+
+impl Baseline {
+    /// A baseline accepting every finding of `findings`.
+    pub fn of(findings: &[Finding]) -> Baseline {
+        let mut accepted = std::collections::BTreeMap::new();
+        for f in findings {
+            *accepted.entry(f.fingerprint.clone()).or_insert(0) += 1;
+        }
+        Baseline {
+            kind: "dupsift-baseline".into(),
+            baseline_version: 1,
+            accepted,
+        }
+    }
+
+    /// Reads a baseline written by [`Baseline::of`], refusing anything else.
+    pub fn parse(bytes: &[u8]) -> Result<Baseline, String> {
+        let b: Baseline =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a dupsift baseline: {e}"))?;
+        if b.kind != "dupsift-baseline" || b.baseline_version != 1 {
+            return Err(format!(
+                "not a dupsift baseline of version 1 (kind {:?}, version {})",
+                b.kind, b.baseline_version
+            ));
+        }
+        Ok(b)
+    }
+}
+
+/// The two content hashes of a finding in a fixed order: which of the two is kept (or first)
+/// depends on file names and input order, and a rename must not make a finding new.
+fn pair_fingerprint(a: u128, b: u128) -> String {
+    format!("{:032x}{:032x}", a.min(b), a.max(b))
+}
+
+/// Judges a scan against `limits`, not counting what `baseline` accepts.
+pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) -> Verdict {
     let docs = &result.docs;
     let sources = &result.corpus.sources;
     let place = |d: u32, lines: Option<(u64, u64)>| -> Place {
@@ -162,10 +214,11 @@ pub fn judge(result: &ScanResult, limits: &Limits) -> Verdict {
                 similarity: (similarity * 10_000.0).round() / 10_000.0,
                 bytes: docs.bytes[m as usize],
                 passage: None,
-                fingerprint: format!(
-                    "{:032x}{:032x}",
-                    docs.content[c.kept as usize], docs.content[m as usize]
+                fingerprint: pair_fingerprint(
+                    docs.content[c.kept as usize],
+                    docs.content[m as usize],
                 ),
+                accepted: false,
             });
         }
     }
@@ -179,21 +232,52 @@ pub fn judge(result: &ScanResult, limits: &Limits) -> Verdict {
                 similarity: (f.identity * 10_000.0).round() / 10_000.0,
                 bytes: o.end - o.start,
                 passage: Some(p),
-                fingerprint: format!("{:016x}{:016x}", first.hash, o.hash),
+                fingerprint: pair_fingerprint(first.hash as u128, o.hash as u128),
+                accepted: false,
             });
         }
     }
+    // Findings are accepted in order, as many of each fingerprint as the baseline holds.
+    let mut left = baseline.map(|b| b.accepted.clone()).unwrap_or_default();
+    for f in &mut findings {
+        if let Some(n) = left.get_mut(&f.fingerprint)
+            && *n > 0
+        {
+            *n -= 1;
+            f.accepted = true;
+        }
+    }
+    let accepted = findings.iter().filter(|f| f.accepted).count() as u64;
     let bytes: u64 = docs.bytes.iter().sum();
-    let duplicate_documents = result.clusters.iter().map(|c| c.members.len() as u64).sum();
+    let (duplicate_documents, passage_bytes, passages) = if baseline.is_none() {
+        (
+            result.clusters.iter().map(|c| c.members.len() as u64).sum(),
+            result.passage_cut_bytes,
+            result.passages.len() as u64,
+        )
+    } else {
+        let new = || findings.iter().filter(|f| !f.accepted);
+        let mut passage_ids: Vec<usize> = new().filter_map(|f| f.passage).collect();
+        passage_ids.dedup();
+        (
+            new().filter(|f| f.rule != Rule::RepeatedPassage).count() as u64,
+            new()
+                .filter(|f| f.rule == Rule::RepeatedPassage)
+                .map(|f| f.bytes)
+                .sum(),
+            passage_ids.len() as u64,
+        )
+    };
     let figures = Figures {
         documents: docs.len() as u64,
         bytes,
         duplicate_documents,
         duplicate_ratio: ratio(duplicate_documents, docs.len() as u64),
-        passages: result.passages.len() as u64,
-        passage_bytes: result.passage_cut_bytes,
-        passage_ratio: ratio(result.passage_cut_bytes, bytes),
+        passages,
+        passage_bytes,
+        passage_ratio: ratio(passage_bytes, bytes),
         skipped: result.skipped.len() as u64,
+        accepted,
     };
     let mut failures = Vec::new();
     let any = limits.fail_on_any
@@ -252,6 +336,39 @@ pub fn judge(result: &ScanResult, limits: &Limits) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn baselines_round_trip_and_refuse_foreign_files() {
+        let f = |fp: &str| Finding {
+            rule: Rule::NearDuplicate,
+            place: Place {
+                doc: "a".into(),
+                path: "a".into(),
+                line: 1,
+                end_line: None,
+            },
+            original: Place {
+                doc: "b".into(),
+                path: "b".into(),
+                line: 1,
+                end_line: None,
+            },
+            similarity: 0.9,
+            bytes: 1,
+            passage: None,
+            fingerprint: fp.into(),
+            accepted: false,
+        };
+        let b = Baseline::of(&[f("x"), f("x"), f("y")]);
+        assert_eq!(b.accepted.get("x"), Some(&2));
+        let text = serde_json::to_vec(&b).unwrap();
+        assert_eq!(Baseline::parse(&text), Ok(b));
+        assert!(Baseline::parse(b"{}").is_err());
+        assert!(
+            Baseline::parse(br#"{"kind":"other","baseline_version":1,"accepted":{}}"#).is_err()
+        );
+        assert!(Baseline::parse(b"\x00garbage").is_err());
+    }
 
     #[test]
     fn ratios_of_nothing_are_zero() {

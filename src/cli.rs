@@ -271,6 +271,16 @@ struct CheckArgs {
     /// Findings listed in the text output (largest first).
     #[arg(long, default_value_t = 10, help_heading = "Output")]
     max_findings: usize,
+
+    /// Accept the findings recorded in FILE (by content fingerprint, so renames do not matter):
+    /// they are reported but do not count against the limits; a further copy of an accepted
+    /// duplicate is new.
+    #[arg(long, value_name = "FILE", help_heading = "Limits")]
+    baseline: Option<PathBuf>,
+
+    /// Write every current finding to the --baseline FILE (atomically) and exit 0.
+    #[arg(long, requires = "baseline", help_heading = "Limits")]
+    update_baseline: bool,
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {
@@ -603,7 +613,38 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
         max_passage_ratio: args.max_passage_ratio,
         fail_on_any: args.fail_on_any,
     };
-    let verdict = check::judge(&result, &limits);
+    let baseline = match (&args.baseline, args.update_baseline) {
+        (Some(path), false) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading the baseline {}", path.display()))?;
+            match check::Baseline::parse(&bytes) {
+                Ok(b) => Some(b),
+                Err(why) => {
+                    eprintln!("dupsift: error: {}: {why}", path.display());
+                    return Ok(Exit::Error);
+                }
+            }
+        }
+        _ => None,
+    };
+    let verdict = check::judge(&result, &limits, baseline.as_ref());
+    if args.update_baseline
+        && let Some(path) = &args.baseline
+    {
+        let b = check::Baseline::of(&verdict.findings);
+        write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &b)?;
+            w.write_all(b"\n")
+        })?;
+        if !args.common.quiet {
+            eprintln!(
+                "dupsift: baseline {} accepts {} findings",
+                path.display(),
+                verdict.findings.len()
+            );
+        }
+        return Ok(Exit::Ok);
+    }
     let render = |w: &mut dyn Write| -> io::Result<()> {
         match args.format {
             CheckFormatArg::Text => write_check_text(&verdict, args.max_findings, w),

@@ -54,7 +54,10 @@ pub fn write_check_text(v: &Verdict, worst: usize, mut w: impl Write) -> io::Res
     for why in &v.failures {
         writeln!(w, "  failed: {why}")?;
     }
-    let mut order: Vec<&Finding> = v.findings.iter().collect();
+    if f.accepted > 0 {
+        writeln!(w, "  {} findings accepted by the baseline", f.accepted)?;
+    }
+    let mut order: Vec<&Finding> = v.findings.iter().filter(|x| !x.accepted).collect();
     order.sort_by_key(|f| std::cmp::Reverse(f.bytes));
     if !order.is_empty() {
         writeln!(w, "largest findings:")?;
@@ -113,7 +116,8 @@ fn escape_property(s: &str) -> String {
 /// finding, on its file and lines, then one summary line per failed limit.
 pub fn write_check_github(v: &Verdict, mut w: impl Write) -> io::Result<()> {
     let level = if v.passed { "warning" } else { "error" };
-    for f in &v.findings {
+    // Accepted findings are the baseline's business, not the pull request's.
+    for f in v.findings.iter().filter(|f| !f.accepted) {
         let mut props = format!(
             "file={},line={}",
             escape_property(&f.place.path),
@@ -164,7 +168,6 @@ pub fn write_check_sarif(v: &Verdict, mut w: impl Write) -> io::Result<()> {
         })
     })
     .collect();
-    let level = if v.passed { "warning" } else { "error" };
     let results: Vec<serde_json::Value> = v
         .findings
         .iter()
@@ -173,6 +176,11 @@ pub fn write_check_sarif(v: &Verdict, mut w: impl Write) -> io::Result<()> {
             if let Some(e) = f.place.end_line {
                 region["endLine"] = json!(e);
             }
+            let level = match (f.accepted, v.passed) {
+                (true, _) => "note",
+                (false, true) => "warning",
+                (false, false) => "error",
+            };
             json!({
                 "ruleId": f.rule.id(),
                 "level": level,
@@ -192,6 +200,7 @@ pub fn write_check_sarif(v: &Verdict, mut w: impl Write) -> io::Result<()> {
                     }
                 }],
                 "partialFingerprints": { "dupsiftContent/v1": f.fingerprint },
+                "baselineState": if f.accepted { "unchanged" } else { "new" },
                 "properties": { "similarity": f.similarity, "bytes": f.bytes },
             })
         })
