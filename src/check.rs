@@ -85,9 +85,9 @@ pub struct Finding {
 /// Figures a check is judged on.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Figures {
-    /// Documents read.
+    /// Documents read (against an index: the new ones only).
     pub documents: u64,
-    /// Bytes of text read.
+    /// Bytes of text read (against an index: of the new documents).
     pub bytes: u64,
     /// Duplicate documents (cluster members a cleanup would remove), not counting those a
     /// baseline accepts.
@@ -184,7 +184,17 @@ fn pair_fingerprint(a: u128, b: u128) -> String {
 pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) -> Verdict {
     let docs = &result.docs;
     let sources = &result.corpus.sources;
+    let prior = result.prior;
     let place = |d: u32, lines: Option<(u64, u64)>| -> Place {
+        // An indexed document is known by its id only.
+        if d < prior {
+            return Place {
+                doc: docs.id(d).to_string(),
+                path: docs.id(d).to_string(),
+                line: 1,
+                end_line: None,
+            };
+        }
         let loc = docs.locs[d as usize];
         let path = sources[loc.source as usize].path_for_humans();
         let (line, end_line) = match (loc.line, lines) {
@@ -202,20 +212,31 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
     let mut findings = Vec::new();
     for c in &result.clusters {
         for &(m, similarity) in &c.members {
-            let exact = docs.content[m as usize] == docs.content[c.kept as usize];
+            // Against an index, only the new documents are judged.
+            if m < prior {
+                continue;
+            }
+            // A byte-identical copy points at the first document with its bytes.
+            let first_copy = docs.original[m as usize];
+            let (rule, original) = if first_copy != m {
+                (Rule::ExactDuplicate, first_copy)
+            } else {
+                (Rule::NearDuplicate, c.kept)
+            };
+            let similarity = if rule == Rule::ExactDuplicate {
+                1.0
+            } else {
+                similarity
+            };
             findings.push(Finding {
-                rule: if exact {
-                    Rule::ExactDuplicate
-                } else {
-                    Rule::NearDuplicate
-                },
+                rule,
                 place: place(m, None),
-                original: place(c.kept, None),
+                original: place(original, None),
                 similarity: (similarity * 10_000.0).round() / 10_000.0,
                 bytes: docs.bytes[m as usize],
                 passage: None,
                 fingerprint: pair_fingerprint(
-                    docs.content[c.kept as usize],
+                    docs.content[original as usize],
                     docs.content[m as usize],
                 ),
                 accepted: false,
@@ -224,7 +245,7 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
     }
     for (p, f) in result.passages.iter().enumerate() {
         let first = &f.occurrences[0];
-        for o in &f.occurrences[1..] {
+        for o in f.occurrences[1..].iter().filter(|o| o.doc >= prior) {
             findings.push(Finding {
                 rule: Rule::RepeatedPassage,
                 place: place(o.doc, Some((o.line_start, o.line_end))),
@@ -248,8 +269,9 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
         }
     }
     let accepted = findings.iter().filter(|f| f.accepted).count() as u64;
-    let bytes: u64 = docs.bytes.iter().sum();
-    let (duplicate_documents, passage_bytes, passages) = if baseline.is_none() {
+    let documents = docs.len() as u64 - prior as u64;
+    let bytes: u64 = docs.bytes[prior as usize..].iter().sum();
+    let (duplicate_documents, passage_bytes, passages) = if baseline.is_none() && prior == 0 {
         (
             result.clusters.iter().map(|c| c.members.len() as u64).sum(),
             result.passage_cut_bytes,
@@ -269,10 +291,10 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
         )
     };
     let figures = Figures {
-        documents: docs.len() as u64,
+        documents,
         bytes,
         duplicate_documents,
-        duplicate_ratio: ratio(duplicate_documents, docs.len() as u64),
+        duplicate_ratio: ratio(duplicate_documents, documents),
         passages,
         passage_bytes,
         passage_ratio: ratio(passage_bytes, bytes),

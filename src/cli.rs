@@ -16,6 +16,7 @@ use dupsift::clean::{self, StripPassages};
 use dupsift::cluster::KeepPolicy;
 use dupsift::corpus::Compression;
 use dupsift::corpus::ReadOptions;
+use dupsift::index::{Index, IndexParams};
 use dupsift::passages::PassageParams;
 use dupsift::report::{
     CleanReport, Report, human_bytes, write_check_github, write_check_json, write_check_sarif,
@@ -63,6 +64,47 @@ enum Command {
     Clean(CleanArgs),
     /// Gate a dataset in CI: exit 1 when duplicates exceed the limits (default: any duplicate).
     Check(CheckArgs),
+    /// Build, extend or describe an index file, for checking batches against a corpus without
+    /// reading it again.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum IndexCommand {
+    /// Index the documents of PATHS into FILE (same detection flags as scan).
+    Build(IndexBuildArgs),
+    /// Append the documents of PATHS to an index (flags must agree with the index's).
+    Add(IndexAddArgs),
+    /// Show an index's parameters, document count, size and format version.
+    Info(IndexInfoArgs),
+}
+
+#[derive(Args, Debug)]
+struct IndexBuildArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// The index file to write (atomically).
+    #[arg(short, long, value_name = "FILE", help_heading = "Index")]
+    output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct IndexAddArgs {
+    /// The index to extend (rewritten atomically).
+    #[arg(value_name = "INDEX")]
+    index: PathBuf,
+
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct IndexInfoArgs {
+    /// The index to describe.
+    #[arg(value_name = "INDEX")]
+    index: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -281,6 +323,12 @@ struct CheckArgs {
     /// Write every current finding to the --baseline FILE (atomically) and exit 0.
     #[arg(long, requires = "baseline", help_heading = "Limits")]
     update_baseline: bool,
+
+    /// Check PATHS against an index built with `dupsift index build`: report the documents and
+    /// passages of PATHS that duplicate the indexed corpus or each other, without reading the
+    /// corpus again. The detection flags must agree with the index's.
+    #[arg(long, value_name = "INDEX", help_heading = "Limits")]
+    against: Option<PathBuf>,
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {
@@ -405,6 +453,9 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Scan(args) => run_scan(args),
         Command::Clean(args) => run_clean(args),
         Command::Check(args) => run_check(args),
+        Command::Index(IndexCommand::Build(args)) => run_index_build(args),
+        Command::Index(IndexCommand::Add(args)) => run_index_add(args),
+        Command::Index(IndexCommand::Info(args)) => run_index_info(args),
     }
 }
 
@@ -422,8 +473,12 @@ fn default_paths(args: &mut CommonArgs) -> Result<()> {
 
 /// Runs the detection `scan` and `clean` share. `Ok(None)`: stopped by `--strict` (reported).
 fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
-    default_paths(args)?;
-    let params = Params::new(
+    detect_against(args, None)
+}
+
+/// The scan parameters of the common flags.
+fn params_of(args: &CommonArgs) -> Result<Params> {
+    let mut params = Params::new(
         match args.unit {
             UnitArg::Word => Unit::Word,
             UnitArg::Char => Unit::Char,
@@ -444,12 +499,15 @@ fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
             KeepArg::Shortest => KeepPolicy::Shortest,
         },
     )?;
-    let mut params = params;
     params.passages = (!args.no_passages).then_some(PassageParams {
         min_words: args.min_passage as usize,
         max_occurrences: args.max_occurrences,
     });
-    let read = ReadOptions {
+    Ok(params)
+}
+
+fn read_options(args: &CommonArgs) -> ReadOptions {
+    ReadOptions {
         hidden: args.hidden,
         gitignore: args.gitignore,
         follow_links: args.follow,
@@ -457,7 +515,37 @@ fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
         id_field: args.id_field.clone(),
         max_doc_bytes: args.max_doc_bytes,
         ..ReadOptions::default()
-    };
+    }
+}
+
+/// Loads an index, printing why it cannot be used.
+fn load_index(path: &Path) -> Result<Option<Index>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    match Index::from_bytes(&bytes) {
+        Ok(i) => Ok(Some(i)),
+        Err(e) => {
+            eprintln!("dupsift: error: {}: {e}", path.display());
+            Ok(None)
+        }
+    }
+}
+
+/// Refuses flags that disagree with an index (printed); true when they agree.
+fn agrees_with(index: &Index, params: &Params, path: &Path) -> bool {
+    let conflicts = index.params.conflicts(&IndexParams::of(params));
+    for c in &conflicts {
+        eprintln!(
+            "dupsift: error: {}: {c}; rerun with the index's parameters (see `dupsift index info`)",
+            path.display()
+        );
+    }
+    conflicts.is_empty()
+}
+
+fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option<ScanResult>> {
+    default_paths(args)?;
+    let params = params_of(args)?;
+    let read = read_options(args);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()
@@ -465,7 +553,8 @@ fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
 
     let progress = Arc::new(Progress::default());
     let bar = ProgressThread::start(progress.clone(), !args.quiet && io::stderr().is_terminal());
-    let result = pool.install(|| scan::scan(&args.paths, &params, &read, args.strict, &progress));
+    let result = pool
+        .install(|| scan::scan_against(&args.paths, prior, &params, &read, args.strict, &progress));
     bar.finish();
     let result = match result {
         Ok(r) => r,
@@ -605,7 +694,24 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
         );
         return Ok(Exit::Error);
     }
-    let Some(result) = detect(&mut args.common)? else {
+    let index = match &args.against {
+        Some(path) => {
+            let Some(index) = load_index(path)? else {
+                return Ok(Exit::Error);
+            };
+            // The indexed documents come first, so the first of a cluster is an indexed one.
+            if !matches!(args.common.keep, KeepArg::First) {
+                eprintln!("dupsift: error: --against keeps the indexed document: drop --keep");
+                return Ok(Exit::Error);
+            }
+            if !agrees_with(&index, &params_of(&args.common)?, path) {
+                return Ok(Exit::Error);
+            }
+            Some(index)
+        }
+        None => None,
+    };
+    let Some(result) = detect_against(&mut args.common, index.as_ref())? else {
         return Ok(Exit::Error);
     };
     let limits = check::Limits {
@@ -667,6 +773,133 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
     } else {
         Exit::Failed
     })
+}
+
+fn run_index_build(mut args: IndexBuildArgs) -> Result<Exit> {
+    default_paths(&mut args.common)?;
+    let params = params_of(&args.common)?;
+    let mut index = match Index::new(IndexParams::of(&params)) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("dupsift: error: {e}");
+            return Ok(Exit::Error);
+        }
+    };
+    if !index_paths(&args.common, &params, &mut index)? {
+        return Ok(Exit::Error);
+    }
+    write_atomically(&args.output, |w| index.write(w))?;
+    if !args.common.quiet {
+        eprintln!(
+            "dupsift: indexed {} documents into {} ({})",
+            index.docs.len(),
+            args.output.display(),
+            human_bytes(index.encoded_len() as u64)
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+fn run_index_add(mut args: IndexAddArgs) -> Result<Exit> {
+    default_paths(&mut args.common)?;
+    let Some(mut index) = load_index(&args.index)? else {
+        return Ok(Exit::Error);
+    };
+    let params = params_of(&args.common)?;
+    if !agrees_with(&index, &params, &args.index) {
+        return Ok(Exit::Error);
+    }
+    let before = index.docs.len();
+    if !index_paths(&args.common, &params, &mut index)? {
+        return Ok(Exit::Error);
+    }
+    write_atomically(&args.index, |w| index.write(w))?;
+    if !args.common.quiet {
+        eprintln!(
+            "dupsift: added {} documents to {} ({} in all)",
+            index.docs.len() - before,
+            args.index.display(),
+            index.docs.len()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Indexes the paths of `args` into `index`; false when stopped by --strict (reported).
+fn index_paths(args: &CommonArgs, params: &Params, index: &mut Index) -> Result<bool> {
+    let read = read_options(args);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .context("starting the thread pool")?;
+    let progress = Arc::new(Progress::default());
+    let bar = ProgressThread::start(progress.clone(), !args.quiet && io::stderr().is_terminal());
+    let result = pool.install(|| {
+        scan::index_documents(&args.paths, params, &read, args.strict, &progress, index)
+    });
+    bar.finish();
+    match result {
+        Ok(skipped) => {
+            if !args.quiet {
+                for k in &skipped {
+                    match k.line {
+                        Some(l) => eprintln!("dupsift: skipped {}:{l}: {}", k.path, k.reason),
+                        None => eprintln!("dupsift: skipped {}: {}", k.path, k.reason),
+                    }
+                }
+            }
+            Ok(true)
+        }
+        Err(e @ ScanError::Strict(_)) => {
+            eprintln!("dupsift: error: {e}");
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn run_index_info(args: IndexInfoArgs) -> Result<Exit> {
+    let started = Instant::now();
+    let Some(index) = load_index(&args.index)? else {
+        return Ok(Exit::Error);
+    };
+    let loaded = started.elapsed();
+    let size = std::fs::metadata(&args.index)?.len();
+    let p = &index.params;
+    let words: u64 = index.docs.iter().map(|d| d.words.len() as u64).sum();
+    let mut w = io::stdout().lock();
+    writeln!(w, "index {}", args.index.display())?;
+    writeln!(
+        w,
+        "format version {}, hash format {}",
+        dupsift::index::FORMAT_VERSION,
+        p.hash_format
+    )?;
+    writeln!(
+        w,
+        "documents {}, words {}, size {} ({} per document), loaded in {:.3} s",
+        index.docs.len(),
+        words,
+        human_bytes(size),
+        human_bytes(size / (index.docs.len() as u64).max(1)),
+        loaded.as_secs_f64()
+    )?;
+    writeln!(
+        w,
+        "parameters: --unit {} --ngram {} --num-perm {} --bands {} --rows {} --threshold {} --seed {} {}",
+        p.unit,
+        p.ngram,
+        p.num_perm,
+        p.bands,
+        p.rows,
+        p.threshold,
+        p.seed,
+        match p.min_passage {
+            Some(m) => format!("--min-passage {m}"),
+            None => "--no-passages".to_string(),
+        }
+    )?;
+    Ok(Exit::Ok)
 }
 
 fn write_plan(result: &ScanResult, plan: &clean::Plan, w: &mut impl Write) -> io::Result<()> {

@@ -42,6 +42,7 @@ pub mod check;
 pub mod clean;
 pub mod cluster;
 pub mod corpus;
+pub mod index;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;

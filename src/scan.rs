@@ -23,6 +23,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
 use crate::corpus::{Corpus, CorpusError, Decoded, DocLoc, Document, ReadOptions, Skipped};
+use crate::index::{Index, IndexDoc};
 use crate::lsh;
 use crate::minhash::{LANES, MinHasher, estimate_jaccard};
 use crate::passages::{self, Fingerprint, PassageParams, Words};
@@ -282,6 +283,8 @@ pub struct Cluster {
 pub struct ScanResult {
     /// The inputs, kept open (standard input stays spooled) for stages that read them again.
     pub corpus: Corpus,
+    /// Documents `0..prior` come from an index (see [`scan_against`]), the rest from `corpus`.
+    pub prior: u32,
     /// The parameters used.
     pub params: Params,
     /// Per-document state.
@@ -368,6 +371,23 @@ pub fn scan(
     strict: bool,
     progress: &Progress,
 ) -> Result<ScanResult, ScanError> {
+    scan_against(inputs, None, params, read, strict, progress)
+}
+
+/// Source number marking documents that come from an index in [`DocLoc::source`].
+const PRIOR_SOURCE: u32 = u32::MAX;
+
+/// Runs a scan of the documents of `prior` (an index, whose text is not read) followed by
+/// `inputs`: the same findings as a scan of the indexed corpus and the inputs together. The
+/// caller checks that `params` agree with the index's.
+pub fn scan_against(
+    inputs: &[std::path::PathBuf],
+    prior: Option<&Index>,
+    params: &Params,
+    read: &ReadOptions,
+    strict: bool,
+    progress: &Progress,
+) -> Result<ScanResult, ScanError> {
     let corpus = Corpus::discover(inputs, read)?;
     let mut skipped = corpus.skipped.clone();
     if strict && let Some(s) = skipped.first() {
@@ -381,6 +401,42 @@ pub fn scan(
     let mut sigs: Vec<u32> = Vec::new();
     let mut first_of: FxHashMap<u128, u32> = FxHashMap::default();
     let mut fingerprints: Vec<Fingerprint> = Vec::new();
+
+    for (i, d) in prior
+        .map_or(&[][..], |p| p.docs.as_slice())
+        .iter()
+        .enumerate()
+    {
+        let index = docs.len() as u32;
+        let original = *first_of.entry(d.content).or_insert(index);
+        docs.id_text.push_str(&d.id);
+        docs.id_ends.push(docs.id_text.len());
+        docs.locs.push(DocLoc {
+            source: PRIOR_SOURCE,
+            line: i as u64,
+            offset: 0,
+        });
+        docs.bytes.push(d.bytes);
+        docs.content.push(d.content);
+        docs.original.push(original);
+        docs.lossy.push(false);
+        let n = d.words.len();
+        docs.shingles.push(if n == 0 {
+            0
+        } else {
+            (n + 1).saturating_sub(params.ngram).max(1)
+        } as u32);
+        docs.words.push(n as u32);
+        keys.extend_from_slice(&d.keys);
+        if original == index {
+            fingerprints.extend(d.fingerprints.iter().map(|&(hash, pos)| Fingerprint {
+                hash,
+                doc: index,
+                pos,
+            }));
+        }
+    }
+    let prior_docs = docs.len() as u32;
 
     progress.enter(Stage::Reading, corpus.total_size());
     corpus.read_batches(read, &progress.bytes, |batch| -> Result<(), ScanError> {
@@ -482,6 +538,11 @@ pub fn scan(
         .map(|d| docs.original[d] == d as u32 && docs.shingles[d] > 0)
         .collect();
     let candidates = lsh::candidate_pairs(&keys, params.bands, &eligible);
+    let src = Sources {
+        corpus: &corpus,
+        prior,
+        read,
+    };
     drop(keys);
 
     progress.enter(Stage::Verifying, 0);
@@ -498,7 +559,7 @@ pub fn scan(
             let mut need: Vec<u32> = candidates.iter().flat_map(|&(a, b)| [a, b]).collect();
             need.par_sort_unstable();
             need.dedup();
-            let sets = load_sets(&corpus, &docs, &need, params, read, progress)?;
+            let sets = load_sets(src, &docs, &need, params, progress)?;
             let pairs = verify::verify_pairs(&candidates, params.threshold, |a, b| {
                 jaccard_sorted(&sets[&a], &sets[&b])
             });
@@ -546,7 +607,7 @@ pub fn scan(
     let groups = match &params.passages {
         Some(pp) => {
             progress.enter(Stage::Passages, 0);
-            let alignments = align_passages(&corpus, &docs, fingerprints, pp, read, progress)?;
+            let alignments = align_passages(src, &docs, fingerprints, pp, progress)?;
             passages::group(&passages::refine(alignments, pp.min_words))
         }
         None => Vec::new(),
@@ -580,8 +641,33 @@ pub fn scan(
     want.sort_unstable();
     want.dedup();
     let mut previews = FxHashMap::default();
-    let locate = |d: u32, doc: &Document, s: &mut Scratch| {
+    let locate = |d: u32, view: View<'_>, s: &mut Scratch| {
         let here = occ_at.get(&d).map_or(&[][..], Vec::as_slice);
+        let doc = match view {
+            View::Text(doc) => doc,
+            // An indexed document has no text here: its occurrences are known by words only
+            // (no bytes, line 0), identified by the hash of those words.
+            View::Words(ix) => {
+                let located: Vec<(u32, u32, OccurrenceFound, Option<String>)> = here
+                    .iter()
+                    .map(|&(p, k)| {
+                        let o = &groups[p as usize].occurrences[k as usize];
+                        let words = &ix.words[o.words.start as usize..o.words.end as usize];
+                        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                        let occ = OccurrenceFound {
+                            doc: o.doc,
+                            start: 0,
+                            end: 0,
+                            line_start: 0,
+                            line_end: 0,
+                            hash: xxhash_rust::xxh3::xxh3_64(&bytes),
+                        };
+                        (p, k, occ, (k == 0).then(String::new))
+                    })
+                    .collect();
+                return (String::new(), located);
+            }
+        };
         if !here.is_empty() {
             tokenize(&doc.text, &mut s.tokens);
         }
@@ -609,7 +695,7 @@ pub fn scan(
         (preview(&doc.text, PREVIEW_CHARS), located)
     };
     let mut located = Vec::new();
-    load_chunks(&corpus, &docs, &want, read, progress, locate, |chunk| {
+    load_chunks(src, &docs, &want, progress, locate, |chunk| {
         for (d, (pv, occs)) in chunk {
             previews.insert(d, pv);
             located.extend(occs);
@@ -656,6 +742,7 @@ pub fn scan(
     progress.mark(Stage::Finishing);
     Ok(ScanResult {
         corpus,
+        prior: prior_docs,
         params: params.clone(),
         docs,
         skipped,
@@ -768,11 +855,10 @@ fn push_sum(out: &mut Vec<(u32, u64)>, doc: u32, n: u64) {
 /// of documents at a time: each block is loaded (at most [`passages::BLOCK_WORDS`] words) and
 /// aligned with itself and with every later partner, which is streamed through in chunks.
 fn align_passages(
-    corpus: &Corpus,
+    src: Sources<'_>,
     docs: &DocTable,
     mut fingerprints: Vec<Fingerprint>,
     pp: &PassageParams,
-    read: &ReadOptions,
     progress: &Progress,
 ) -> Result<Vec<passages::Alignment>, ScanError> {
     let seeds = passages::seeds(&mut fingerprints, pp);
@@ -795,7 +881,7 @@ fn align_passages(
         let block = &involved[start..end];
         let (lo, hi) = (block[0], block[block.len() - 1]);
         let mut mem: FxHashMap<u32, Words> = FxHashMap::default();
-        load_chunks(corpus, docs, block, read, progress, doc_words, |chunk| {
+        load_chunks(src, docs, block, progress, doc_words, |chunk| {
             mem.extend(chunk);
             Ok(())
         })?;
@@ -809,7 +895,7 @@ fn align_passages(
         let mut later: Vec<u32> = outer.iter().map(|g| g[0].b).collect();
         later.dedup();
         let mut next = 0;
-        load_chunks(corpus, docs, &later, read, progress, doc_words, |chunk| {
+        load_chunks(src, docs, &later, progress, doc_words, |chunk| {
             let last = chunk.last().map_or(0, |c| c.0);
             let chunk: FxHashMap<u32, Words> = chunk.into_iter().collect();
             let end = next + outer[next..].partition_point(|g| g[0].b <= last);
@@ -838,10 +924,60 @@ fn align_groups(
         .collect()
 }
 
-fn doc_words(_: u32, doc: &Document, s: &mut Scratch) -> Words {
-    tokenize(&doc.text, &mut s.tokens);
-    shingle::word_hashes(&s.tokens, &mut s.words);
-    passages::words(&s.words)
+fn doc_words(_: u32, view: View<'_>, s: &mut Scratch) -> Words {
+    passages::words(view_words(view, s))
+}
+
+/// Reads `inputs` and appends each document to `index` as a later check needs it (word
+/// hashes, band keys, passage fingerprints), detecting nothing. Returns the inputs skipped.
+pub fn index_documents(
+    inputs: &[std::path::PathBuf],
+    params: &Params,
+    read: &ReadOptions,
+    strict: bool,
+    progress: &Progress,
+    index: &mut Index,
+) -> Result<Vec<Skipped>, ScanError> {
+    let corpus = Corpus::discover(inputs, read)?;
+    let mut skipped = corpus.skipped.clone();
+    let hasher = MinHasher::new(params.num_perm, params.seed);
+    progress.enter(Stage::Reading, corpus.total_size());
+    corpus.read_batches(read, &progress.bytes, |batch| -> Result<(), ScanError> {
+        skipped.extend(batch.skipped);
+        let built: Vec<Result<IndexDoc, Skipped>> = batch
+            .records
+            .into_par_iter()
+            .filter_map(|rec| match corpus.decode(rec, read) {
+                Decoded::Doc(doc) => Some(Ok(doc)),
+                Decoded::Skip(k) => Some(Err(k)),
+                Decoded::Blank => None,
+            })
+            .map_init(Scratch::default, |s, doc| {
+                let doc = doc?;
+                let sk = sketch(&doc, params, &hasher, s);
+                Ok(IndexDoc {
+                    id: doc.id,
+                    bytes: doc.text.len() as u64,
+                    content: xxh3_128(&doc.text),
+                    keys: sk.keys,
+                    fingerprints: sk.fingerprints,
+                    words: s.words.clone(),
+                })
+            })
+            .collect();
+        for b in built {
+            match b {
+                Ok(d) => index.docs.push(d),
+                Err(k) => skipped.push(k),
+            }
+        }
+        if strict && let Some(k) = skipped.first() {
+            return Err(ScanError::Strict(k.clone()));
+        }
+        Ok(())
+    })?;
+    skipped.sort();
+    Ok(skipped)
 }
 
 /// Characters in a document preview.
@@ -943,55 +1079,112 @@ fn read_back(
 
 /// Shingle sets of documents `need` (sorted).
 fn load_sets(
-    corpus: &Corpus,
+    src: Sources<'_>,
     docs: &DocTable,
     need: &[u32],
     params: &Params,
-    read: &ReadOptions,
     progress: &Progress,
 ) -> Result<FxHashMap<u32, Vec<u64>>, ScanError> {
     let mut sets = FxHashMap::default();
     sets.reserve(need.len());
-    let build = |_: u32, doc: &Document, s: &mut Scratch| {
-        tokenize(&doc.text, &mut s.tokens);
+    let build = |_: u32, view: View<'_>, s: &mut Scratch| {
         let mut set = Vec::new();
-        shingle::shingle_set(
-            &s.tokens,
-            params.unit,
-            params.ngram,
-            &mut s.shingle,
-            &mut set,
-        );
+        match (params.unit, view) {
+            (Unit::Char, View::Text(doc)) => {
+                tokenize(&doc.text, &mut s.tokens);
+                shingle::shingle_set(
+                    &s.tokens,
+                    Unit::Char,
+                    params.ngram,
+                    &mut s.shingle,
+                    &mut set,
+                );
+            }
+            // Indexes hold word shingles only (char units are refused when one is built).
+            _ => {
+                let mut window = std::mem::take(&mut s.window);
+                shingle::gram_hashes(view_words(view, s), params.ngram, &mut window, &mut set);
+                s.window = window;
+                set.sort_unstable();
+                set.dedup();
+            }
+        }
         set.shrink_to_fit();
         set
     };
-    load_chunks(corpus, docs, need, read, progress, build, |chunk| {
+    load_chunks(src, docs, need, progress, build, |chunk| {
         sets.extend(chunk);
         Ok(())
     })?;
     Ok(sets)
 }
 
+/// A document as the later passes see it: its text, or, for an indexed document, only the
+/// hashes of its words.
+#[derive(Clone, Copy)]
+enum View<'a> {
+    Text(&'a Document),
+    Words(&'a IndexDoc),
+}
+
+/// The word hashes of a document: stored for indexed ones, computed from the text otherwise.
+fn view_words<'a>(view: View<'a>, s: &'a mut Scratch) -> &'a [u64] {
+    match view {
+        View::Words(d) => &d.words,
+        View::Text(doc) => {
+            tokenize(&doc.text, &mut s.tokens);
+            shingle::word_hashes(&s.tokens, &mut s.words);
+            &s.words
+        }
+    }
+}
+
+/// Where the documents of a scan can be read again: the corpus, and the index the first
+/// documents came from.
+#[derive(Clone, Copy)]
+struct Sources<'a> {
+    corpus: &'a Corpus,
+    prior: Option<&'a Index>,
+    read: &'a ReadOptions,
+}
+
 /// Reads documents `want` (sorted) again in chunks of about `read.batch_bytes` of text, builds
 /// a value from each document in parallel, and hands every chunk to `f` in document order, so
-/// that only one chunk of text is in memory at a time.
+/// that only one chunk of text is in memory at a time. Indexed documents come first, from the
+/// index.
 fn load_chunks<T: Send>(
-    corpus: &Corpus,
+    src: Sources<'_>,
     docs: &DocTable,
     want: &[u32],
-    read: &ReadOptions,
     progress: &Progress,
-    build: impl Fn(u32, &Document, &mut Scratch) -> T + Sync,
+    build: impl Fn(u32, View<'_>, &mut Scratch) -> T + Sync,
     mut f: impl FnMut(Vec<(u32, T)>) -> Result<(), ScanError>,
 ) -> Result<(), ScanError> {
+    let (corpus, read) = (src.corpus, src.read);
     let total: u64 = want.iter().map(|&d| docs.bytes[d as usize]).sum();
     progress.total.fetch_add(total, Ordering::Relaxed);
+    let split = want.partition_point(|&d| docs.locs[d as usize].source == PRIOR_SOURCE);
+    let (from_index, want) = want.split_at(split);
+    if let Some(index) = src.prior {
+        for part in from_index.chunks(4096) {
+            let built: Vec<(u32, T)> = part
+                .par_iter()
+                .map_init(Scratch::default, |s, &d| {
+                    let doc = &index.docs[docs.locs[d as usize].line as usize];
+                    (d, build(d, View::Words(doc), s))
+                })
+                .collect();
+            f(built)?;
+        }
+    }
     let mut chunk: Vec<(u32, Document)> = Vec::new();
     let mut chunk_bytes = 0usize;
     let mut flush = |chunk: &mut Vec<(u32, Document)>| -> Result<(), ScanError> {
         let built: Vec<(u32, T)> = chunk
             .par_drain(..)
-            .map_init(Scratch::default, |s, (d, doc)| (d, build(d, &doc, s)))
+            .map_init(Scratch::default, |s, (d, doc)| {
+                (d, build(d, View::Text(&doc), s))
+            })
             .collect();
         f(built)
     };

@@ -19,7 +19,7 @@ pub const WORD_SEED: u64 = 0x6475_7073_6966_7477; // "dupsiftw"
 pub const SHINGLE_SEED: u64 = 0x6475_7073_6966_7473; // "dupsifts"
 
 /// What a shingle is made of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
     /// Folded words (see [`crate::tokenize`]).

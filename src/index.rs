@@ -1,0 +1,417 @@
+//! Index files (`.dsx`): what later checks need of an already-scanned corpus, so that a batch
+//! can be checked against it without reading the corpus's text again.
+//!
+//! Per document the index keeps its id, size, content hash, LSH band keys, passage fingerprints
+//! and the hashes of its words (from which shingle sets are rebuilt for exact verification and
+//! passages are aligned), plus the parameters that shaped all of these. A check whose
+//! parameters differ is refused rather than silently wrong.
+//!
+//! Layout (little-endian): the magic `DUPSIFTX`, a `u32` format version, a `u64` length and a
+//! JSON header (parameters, document count), then for each document its fixed fields, its id,
+//! its band keys, fingerprints and word hashes, and last an xxh3-64 checksum of everything
+//! before it. A truncated, corrupt or foreign file is an error naming what is wrong, never a
+//! panic. Files are written whole to a temporary file and renamed.
+//!
+//! This module stores and loads; detection lives in [`crate::scan`].
+
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::scan::Params;
+use crate::shingle::Unit;
+
+/// The first bytes of every index file.
+pub const MAGIC: &[u8; 8] = b"DUPSIFTX";
+/// Version of the layout; readers refuse others.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The parameters an index was built with: everything that changes band keys, shingles or
+/// fingerprints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexParams {
+    /// Shingle unit (only `word` is supported by indexes).
+    pub unit: Unit,
+    /// Words per shingle.
+    pub ngram: usize,
+    /// Permutations.
+    pub num_perm: usize,
+    /// LSH bands.
+    pub bands: usize,
+    /// Rows per band.
+    pub rows: usize,
+    /// Similarity threshold.
+    pub threshold: f64,
+    /// Permutation seed.
+    pub seed: u64,
+    /// Shortest passage (fingerprints depend on it); `None` without passages.
+    pub min_passage: Option<usize>,
+    /// The shingle and word hash format (constants of [`crate::shingle`]).
+    pub hash_format: u32,
+}
+
+/// Version of the word and shingle hash format stored in indexes.
+pub const HASH_FORMAT: u32 = 1;
+
+impl IndexParams {
+    /// The index parameters of scan parameters.
+    pub fn of(p: &Params) -> IndexParams {
+        IndexParams {
+            unit: p.unit,
+            ngram: p.ngram,
+            num_perm: p.num_perm,
+            bands: p.bands,
+            rows: p.rows,
+            threshold: p.threshold,
+            seed: p.seed,
+            min_passage: p.passages.as_ref().map(|pp| pp.min_words),
+            hash_format: HASH_FORMAT,
+        }
+    }
+
+    /// Describes every difference from `other` ("ngram 5 in the index, 7 here"), empty when
+    /// they agree.
+    pub fn conflicts(&self, here: &IndexParams) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |name: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{name} is {a} in the index, {b} here"));
+            }
+        };
+        cmp("unit", self.unit.to_string(), here.unit.to_string());
+        cmp("ngram", self.ngram.to_string(), here.ngram.to_string());
+        cmp(
+            "num-perm",
+            self.num_perm.to_string(),
+            here.num_perm.to_string(),
+        );
+        cmp("bands", self.bands.to_string(), here.bands.to_string());
+        cmp("rows", self.rows.to_string(), here.rows.to_string());
+        cmp(
+            "threshold",
+            self.threshold.to_string(),
+            here.threshold.to_string(),
+        );
+        cmp("seed", self.seed.to_string(), here.seed.to_string());
+        let mp = |m: Option<usize>| m.map_or("off".to_string(), |m| m.to_string());
+        cmp("min-passage", mp(self.min_passage), mp(here.min_passage));
+        cmp(
+            "hash format",
+            self.hash_format.to_string(),
+            here.hash_format.to_string(),
+        );
+        out
+    }
+}
+
+/// One indexed document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexDoc {
+    /// Document id at indexing time.
+    pub id: String,
+    /// Size of its text in bytes.
+    pub bytes: u64,
+    /// xxh3-128 of its bytes.
+    pub content: u128,
+    /// LSH band keys (`bands` values).
+    pub keys: Vec<u64>,
+    /// Passage fingerprints `(hash, word position)`.
+    pub fingerprints: Vec<(u64, u32)>,
+    /// Hashes of its words, in order.
+    pub words: Vec<u64>,
+}
+
+/// An index: parameters and documents, in indexing order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Index {
+    /// The parameters every document was processed with.
+    pub params: IndexParams,
+    /// The documents.
+    pub docs: Vec<IndexDoc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    tool: String,
+    version: String,
+    params: IndexParams,
+    documents: u64,
+}
+
+/// Why an index cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// Reading or writing failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// Not an index file at all.
+    #[error("not a dupsift index (wrong magic number)")]
+    Foreign,
+    /// An index of another layout version.
+    #[error(
+        "index format version {0} is not supported (this dupsift reads version {FORMAT_VERSION})"
+    )]
+    Version(u32),
+    /// Damaged: truncated, or bytes changed.
+    #[error("damaged index: {0}")]
+    Corrupt(String),
+    /// Built in a way this dupsift cannot check against.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl Index {
+    /// An empty index for `params` (word shingles only).
+    pub fn new(params: IndexParams) -> Result<Index, IndexError> {
+        if params.unit != Unit::Word {
+            return Err(IndexError::Unsupported(
+                "indexes store word hashes: --unit char cannot be indexed".into(),
+            ));
+        }
+        Ok(Index {
+            params,
+            docs: Vec::new(),
+        })
+    }
+
+    /// Bytes the index takes on disk.
+    pub fn encoded_len(&self) -> usize {
+        let mut n = MAGIC.len() + 4 + 8 + self.header_json().len() + 8;
+        for d in &self.docs {
+            n += 8 + 16 + 4 + 4 + 4 + 4 + d.id.len();
+            n += d.keys.len() * 8 + d.fingerprints.len() * 12 + d.words.len() * 8;
+        }
+        n
+    }
+
+    fn header_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&Header {
+            tool: "dupsift".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            params: self.params.clone(),
+            documents: self.docs.len() as u64,
+        })
+        .expect("the header serialises")
+    }
+
+    /// Encodes the index.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(self.encoded_len());
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let header = self.header_json();
+        b.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        b.extend_from_slice(&header);
+        for d in &self.docs {
+            b.extend_from_slice(&d.bytes.to_le_bytes());
+            b.extend_from_slice(&d.content.to_le_bytes());
+            b.extend_from_slice(&(d.id.len() as u32).to_le_bytes());
+            b.extend_from_slice(&(d.keys.len() as u32).to_le_bytes());
+            b.extend_from_slice(&(d.fingerprints.len() as u32).to_le_bytes());
+            b.extend_from_slice(&(d.words.len() as u32).to_le_bytes());
+            b.extend_from_slice(d.id.as_bytes());
+            for k in &d.keys {
+                b.extend_from_slice(&k.to_le_bytes());
+            }
+            for (h, pos) in &d.fingerprints {
+                b.extend_from_slice(&h.to_le_bytes());
+                b.extend_from_slice(&pos.to_le_bytes());
+            }
+            for w in &d.words {
+                b.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        let sum = xxh3_64(&b);
+        b.extend_from_slice(&sum.to_le_bytes());
+        b
+    }
+
+    /// Writes the encoded index.
+    pub fn write(&self, mut w: impl Write) -> io::Result<()> {
+        w.write_all(&self.to_bytes())
+    }
+
+    /// Decodes an index, checking magic, version, checksum and every length.
+    pub fn from_bytes(b: &[u8]) -> Result<Index, IndexError> {
+        if b.len() < MAGIC.len() || &b[..MAGIC.len()] != MAGIC {
+            return Err(IndexError::Foreign);
+        }
+        let mut r = Reader { b, at: MAGIC.len() };
+        let version = r.u32()?;
+        if version != FORMAT_VERSION {
+            return Err(IndexError::Version(version));
+        }
+        if b.len() < r.at + 8 + 8 {
+            return Err(IndexError::Corrupt("truncated header".into()));
+        }
+        let (body, sum) = b.split_at(b.len() - 8);
+        let sum = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
+        if xxh3_64(body) != sum {
+            return Err(IndexError::Corrupt(
+                "checksum mismatch (truncated or modified)".into(),
+            ));
+        }
+        let mut r = Reader { b: body, at: r.at };
+        let header_len = r.u64()? as usize;
+        let header: Header = serde_json::from_slice(r.take(header_len)?)
+            .map_err(|e| IndexError::Corrupt(format!("header: {e}")))?;
+        let mut index = Index::new(header.params)?;
+        let docs = usize::try_from(header.documents)
+            .map_err(|_| IndexError::Corrupt("document count".into()))?;
+        index.docs.reserve(docs.min(body.len() / 40));
+        for _ in 0..docs {
+            let bytes = r.u64()?;
+            let content = u128::from_le_bytes(r.take(16)?.try_into().expect("16 bytes"));
+            let id_len = r.u32()? as usize;
+            let n_keys = r.u32()? as usize;
+            let n_fps = r.u32()? as usize;
+            let n_words = r.u32()? as usize;
+            let id = String::from_utf8(r.take(id_len)?.to_vec())
+                .map_err(|_| IndexError::Corrupt("an id is not UTF-8".into()))?;
+            if n_keys != index.params.bands {
+                return Err(IndexError::Corrupt(format!(
+                    "document {id} has {n_keys} band keys, not {}",
+                    index.params.bands
+                )));
+            }
+            let keys = (0..n_keys).map(|_| r.u64()).collect::<Result<_, _>>()?;
+            let fingerprints = (0..n_fps)
+                .map(|_| Ok((r.u64()?, r.u32()?)))
+                .collect::<Result<_, IndexError>>()?;
+            let words = r
+                .take(
+                    n_words
+                        .checked_mul(8)
+                        .ok_or_else(|| IndexError::Corrupt("sizes".into()))?,
+                )?
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect();
+            index.docs.push(IndexDoc {
+                id,
+                bytes,
+                content,
+                keys,
+                fingerprints,
+                words,
+            });
+        }
+        if r.at != body.len() {
+            return Err(IndexError::Corrupt(format!(
+                "{} unexpected bytes after the last document",
+                body.len() - r.at
+            )));
+        }
+        Ok(index)
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], IndexError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or_else(|| IndexError::Corrupt("truncated".into()))?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, IndexError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+    fn u64(&mut self) -> Result<u64, IndexError> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Index {
+        let mut i = Index::new(IndexParams::of(&Params::default())).unwrap();
+        i.docs.push(IndexDoc {
+            id: "a.txt".into(),
+            bytes: 10,
+            content: 7,
+            keys: vec![1; i.params.bands],
+            fingerprints: vec![(5, 0), (9, 3)],
+            words: vec![11, 12, 13],
+        });
+        i.docs.push(IndexDoc {
+            id: "b/é.txt".into(),
+            bytes: 0,
+            content: u128::MAX,
+            keys: vec![2; i.params.bands],
+            fingerprints: vec![],
+            words: vec![],
+        });
+        i
+    }
+
+    #[test]
+    fn round_trip() {
+        let i = sample();
+        let b = i.to_bytes();
+        assert_eq!(b.len(), i.encoded_len());
+        assert_eq!(Index::from_bytes(&b).unwrap(), i);
+    }
+
+    #[test]
+    fn damage_is_detected_never_a_panic() {
+        let b = sample().to_bytes();
+        assert!(matches!(
+            Index::from_bytes(b"PK\x03\x04zip"),
+            Err(IndexError::Foreign)
+        ));
+        assert!(matches!(Index::from_bytes(b""), Err(IndexError::Foreign)));
+        for cut in [9, 20, b.len() / 2, b.len() - 1] {
+            assert!(
+                matches!(Index::from_bytes(&b[..cut]), Err(IndexError::Corrupt(_))),
+                "{cut}"
+            );
+        }
+        let mut flipped = b.clone();
+        flipped[b.len() / 2] ^= 1;
+        assert!(matches!(
+            Index::from_bytes(&flipped),
+            Err(IndexError::Corrupt(_))
+        ));
+        let mut v2 = b.clone();
+        v2[8] = 2;
+        assert!(matches!(
+            Index::from_bytes(&v2),
+            Err(IndexError::Version(2))
+        ));
+    }
+
+    #[test]
+    fn conflicting_parameters_are_named() {
+        let a = IndexParams::of(&Params::default());
+        let mut b = a.clone();
+        b.ngram = 7;
+        b.seed = 1;
+        let c = a.conflicts(&b);
+        assert_eq!(c.len(), 2);
+        assert!(c[0].contains("ngram is 5 in the index, 7 here"));
+        assert!(a.conflicts(&a).is_empty());
+    }
+
+    #[test]
+    fn char_shingles_cannot_be_indexed() {
+        let mut p = IndexParams::of(&Params::default());
+        p.unit = Unit::Char;
+        assert!(Index::new(p).is_err());
+    }
+}
