@@ -58,6 +58,9 @@ pub struct Place {
     pub line: u64,
     /// Last line, when the finding spans several lines of a file.
     pub end_line: Option<u64>,
+    /// The place is a JSONL record (`line` is its line), not a whole file.
+    #[serde(skip)]
+    pub record: bool,
 }
 
 /// One finding.
@@ -80,6 +83,9 @@ pub struct Finding {
     pub fingerprint: String,
     /// Accepted by the baseline: reported, but not counted against the limits.
     pub accepted: bool,
+    /// For passage repeats: the byte range in the document (overlaps are counted once).
+    #[serde(skip)]
+    pub range: Option<(u64, u64)>,
 }
 
 /// Figures a check is judged on.
@@ -193,6 +199,7 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
                 path: docs.id(d).to_string(),
                 line: 1,
                 end_line: None,
+                record: false,
             };
         }
         let loc = docs.locs[d as usize];
@@ -207,6 +214,7 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
             path,
             line,
             end_line,
+            record: loc.line > 0,
         }
     };
     let mut findings = Vec::new();
@@ -240,6 +248,7 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
                     docs.content[m as usize],
                 ),
                 accepted: false,
+                range: None,
             });
         }
     }
@@ -255,6 +264,7 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
                 passage: Some(p),
                 fingerprint: pair_fingerprint(first.hash as u128, o.hash as u128),
                 accepted: false,
+                range: Some((o.start, o.end)),
             });
         }
     }
@@ -281,12 +291,30 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
         let new = || findings.iter().filter(|f| !f.accepted);
         let mut passage_ids: Vec<usize> = new().filter_map(|f| f.passage).collect();
         passage_ids.dedup();
+        // Repeats of different passages may overlap: count each byte once, as the scan does.
+        let mut ranges: Vec<(&str, u64, u64)> = new()
+            .filter_map(|f| f.range.map(|(s, e)| (f.place.doc.as_str(), s, e)))
+            .collect();
+        ranges.sort_unstable();
+        let mut cut = 0u64;
+        let mut cur: Option<(&str, u64, u64)> = None;
+        for (d, s, e) in ranges {
+            match cur {
+                Some((cd, cs, ce)) if cd == d && s <= ce => cur = Some((cd, cs, ce.max(e))),
+                _ => {
+                    if let Some((_, cs, ce)) = cur {
+                        cut += ce - cs;
+                    }
+                    cur = Some((d, s, e));
+                }
+            }
+        }
+        if let Some((_, cs, ce)) = cur {
+            cut += ce - cs;
+        }
         (
             new().filter(|f| f.rule != Rule::RepeatedPassage).count() as u64,
-            new()
-                .filter(|f| f.rule == Rule::RepeatedPassage)
-                .map(|f| f.bytes)
-                .sum(),
+            cut,
             passage_ids.len() as u64,
         )
     };
@@ -368,18 +396,21 @@ mod tests {
                 path: "a".into(),
                 line: 1,
                 end_line: None,
+                record: false,
             },
             original: Place {
                 doc: "b".into(),
                 path: "b".into(),
                 line: 1,
                 end_line: None,
+                record: false,
             },
             similarity: 0.9,
             bytes: 1,
             passage: None,
             fingerprint: fp.into(),
             accepted: false,
+            range: None,
         };
         let b = Baseline::of(&[f("x"), f("x"), f("y")]);
         assert_eq!(b.accepted.get("x"), Some(&2));

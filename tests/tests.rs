@@ -9,6 +9,8 @@ mod util;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/check.rs"]
+mod check;
 #[path = "it/clean.rs"]
 mod clean;
 #[path = "it/corpus_sample.rs"]

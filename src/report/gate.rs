@@ -17,7 +17,7 @@ pub const CHECK_FORMAT_VERSION: u32 = 1;
 fn describe(f: &Finding) -> String {
     let at = |p: &crate::check::Place| match p.end_line {
         Some(e) => format!("{}:{}-{}", p.path, p.line, e),
-        None if p.line > 1 || p.path.ends_with("jsonl") => format!("{}:{}", p.path, p.line),
+        None if p.record => format!("{}:{}", p.path, p.line),
         None => p.path.clone(),
     };
     match f.rule {
