@@ -681,13 +681,7 @@ fn run_clean(mut args: CleanArgs) -> Result<Exit> {
 }
 
 fn run_check(mut args: CheckArgs) -> Result<Exit> {
-    // A gate given a path that does not exist must not pass on an empty corpus.
-    if let Some(missing) = args
-        .common
-        .paths
-        .iter()
-        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
-    {
+    if let Some(missing) = missing_input(&args.common.paths) {
         eprintln!(
             "dupsift: error: {}: no such file or directory",
             missing.display()
@@ -702,6 +696,13 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
             // The indexed documents come first, so the first of a cluster is an indexed one.
             if !matches!(args.common.keep, KeepArg::First) {
                 eprintln!("dupsift: error: --against keeps the indexed document: drop --keep");
+                return Ok(Exit::Error);
+            }
+            // The index keeps word hashes, not signatures: candidates are verified exactly.
+            if matches!(args.common.verify, VerifyArg::Estimate) {
+                eprintln!(
+                    "dupsift: error: --against verifies candidates exactly: drop --verify estimate"
+                );
                 return Ok(Exit::Error);
             }
             if !agrees_with(&index, &params_of(&args.common)?, path) {
@@ -777,6 +778,13 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
 
 fn run_index_build(mut args: IndexBuildArgs) -> Result<Exit> {
     default_paths(&mut args.common)?;
+    if let Some(missing) = missing_input(&args.common.paths) {
+        eprintln!(
+            "dupsift: error: {}: no such file or directory",
+            missing.display()
+        );
+        return Ok(Exit::Error);
+    }
     let params = params_of(&args.common)?;
     let mut index = match Index::new(IndexParams::of(&params)) {
         Ok(i) => i,
@@ -802,6 +810,13 @@ fn run_index_build(mut args: IndexBuildArgs) -> Result<Exit> {
 
 fn run_index_add(mut args: IndexAddArgs) -> Result<Exit> {
     default_paths(&mut args.common)?;
+    if let Some(missing) = missing_input(&args.common.paths) {
+        eprintln!(
+            "dupsift: error: {}: no such file or directory",
+            missing.display()
+        );
+        return Ok(Exit::Error);
+    }
     let Some(mut index) = load_index(&args.index)? else {
         return Ok(Exit::Error);
     };
@@ -992,10 +1007,28 @@ fn write_atomically(
         render(&mut w).with_context(|| format!("writing {}", path.display()))?;
         w.flush()?;
     }
+    // A temporary file is private (0600); the result gets the mode of the file it replaces, or
+    // the usual 0644 for a new one.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     tmp.as_file().sync_all().ok();
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// The first command-line input that does not exist: a gate or an index given a typo must not
+/// pass on an empty corpus.
+fn missing_input(paths: &[PathBuf]) -> Option<&PathBuf> {
+    paths
+        .iter()
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
 }
 
 fn stage_name(stage: Stage) -> &'static str {

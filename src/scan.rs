@@ -338,7 +338,8 @@ pub struct OccurrenceFound {
     pub line_start: u64,
     /// 1-based line of the last byte.
     pub line_end: u64,
-    /// xxh3-64 of the occurrence's bytes: identifies it whatever file it is in.
+    /// xxh3-64 of the occurrence's word hashes: identifies its words whatever file (or index)
+    /// it is in and however it is formatted.
     pub hash: u64,
 }
 
@@ -652,15 +653,15 @@ pub fn scan_against(
                     .iter()
                     .map(|&(p, k)| {
                         let o = &groups[p as usize].occurrences[k as usize];
-                        let words = &ix.words[o.words.start as usize..o.words.end as usize];
-                        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
                         let occ = OccurrenceFound {
                             doc: o.doc,
                             start: 0,
                             end: 0,
                             line_start: 0,
                             line_end: 0,
-                            hash: xxhash_rust::xxh3::xxh3_64(&bytes),
+                            hash: words_hash(
+                                &ix.words[o.words.start as usize..o.words.end as usize],
+                            ),
                         };
                         (p, k, occ, (k == 0).then(String::new))
                     })
@@ -670,6 +671,7 @@ pub fn scan_against(
         };
         if !here.is_empty() {
             tokenize(&doc.text, &mut s.tokens);
+            shingle::word_hashes(&s.tokens, &mut s.words);
         }
         let spans = &s.tokens.tokens;
         let located: Vec<(u32, u32, OccurrenceFound, Option<String>)> = here
@@ -685,7 +687,7 @@ pub fn scan_against(
                     end,
                     line_start: line_of(&doc.text, start),
                     line_end: line_of(&doc.text, end.saturating_sub(1).max(start)),
-                    hash: xxhash_rust::xxh3::xxh3_64(&doc.text[start as usize..end as usize]),
+                    hash: words_hash(&s.words[o.words.start as usize..o.words.end as usize]),
                 };
                 let pv = (k == 0)
                     .then(|| preview(&doc.text[start as usize..end as usize], PREVIEW_CHARS));
@@ -755,6 +757,12 @@ pub fn scan_against(
         passage_documents,
         passage_cut_bytes,
     })
+}
+
+/// xxh3-64 of word hashes as little-endian bytes.
+fn words_hash(words: &[u64]) -> u64 {
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
 /// Widens `[start, end)` over punctuation touching it (closing quotes and full stops after,
@@ -940,6 +948,9 @@ pub fn index_documents(
 ) -> Result<Vec<Skipped>, ScanError> {
     let corpus = Corpus::discover(inputs, read)?;
     let mut skipped = corpus.skipped.clone();
+    if strict && let Some(s) = skipped.first() {
+        return Err(ScanError::Strict(s.clone()));
+    }
     let hasher = MinHasher::new(params.num_perm, params.seed);
     progress.enter(Stage::Reading, corpus.total_size());
     corpus.read_batches(read, &progress.bytes, |batch| -> Result<(), ScanError> {

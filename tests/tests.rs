@@ -21,6 +21,8 @@ mod determinism;
 mod formats;
 #[path = "it/golden.rs"]
 mod golden;
+#[path = "it/index.rs"]
+mod index;
 #[path = "it/passages.rs"]
 mod passages;
 #[path = "it/planted.rs"]

@@ -166,13 +166,21 @@ fn dup_fp(kept: &str, dup: &str) -> String {
     pair(xxh3_128(kept.as_bytes()), xxh3_128(dup.as_bytes()))
 }
 
-/// Fingerprint of a passage repeat: the xxh3-64 of the first occurrence's bytes and of the
+/// xxh3-64 of the word hashes of `text` (the passage-fingerprint format), computed with the
+/// library's tokenizer.
+fn words_hash(text: &str) -> u64 {
+    let mut t = dupsift::tokenize::Tokens::default();
+    dupsift::tokenize::tokenize(text.as_bytes(), &mut t);
+    let mut h = Vec::new();
+    dupsift::shingle::word_hashes(&t, &mut h);
+    let bytes: Vec<u8> = h.iter().flat_map(|w| w.to_le_bytes()).collect();
+    xxh3_64(&bytes)
+}
+
+/// Fingerprint of a passage repeat: the hashes of the first occurrence's words and of the
 /// repeat's.
 fn passage_fp(first: &str, repeat: &str) -> String {
-    pair(
-        xxh3_64(first.as_bytes()) as u128,
-        xxh3_64(repeat.as_bytes()) as u128,
-    )
+    pair(words_hash(first) as u128, words_hash(repeat) as u128)
 }
 
 /// JSON values equal up to floating-point parsing (serde_json's default float parser may be one
