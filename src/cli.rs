@@ -19,8 +19,8 @@ use dupsift::corpus::ReadOptions;
 use dupsift::index::{Index, IndexParams};
 use dupsift::passages::PassageParams;
 use dupsift::report::{
-    CleanReport, Report, human_bytes, write_check_github, write_check_json, write_check_sarif,
-    write_check_text, write_text,
+    CleanReport, Report, TEXT_ITEMS, Texts, human_bytes, write_check_github, write_check_json,
+    write_check_sarif, write_check_text, write_html, write_text,
 };
 use dupsift::scan::{self, Params, Progress, ScanError, ScanResult, Stage};
 use dupsift::shingle::Unit;
@@ -139,6 +139,9 @@ enum FormatArg {
     Text,
     /// The machine report (schema in docs/report.md).
     Json,
+    /// One self-contained HTML page: summary, chart, clusters compared side by side, passages
+    /// in context.
+    Html,
 }
 
 /// What `scan` and `clean` share: inputs, detection parameters, and how to run.
@@ -394,6 +397,11 @@ struct CleanArgs {
     /// the new one is in place).
     #[arg(long, help_heading = "Cleanup")]
     force: bool,
+
+    /// Also write the HTML report of the run to FILE (with --dry-run too: review before
+    /// cleaning).
+    #[arg(long, value_name = "FILE", help_heading = "Cleanup")]
+    report_html: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -580,10 +588,16 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
         return Ok(Exit::Error);
     };
     let report = Report::new(&result);
+    let texts = if args.format == FormatArg::Html {
+        html_texts(&result, &args.common)?
+    } else {
+        Texts::new()
+    };
     let render = |w: &mut dyn Write| -> io::Result<()> {
         match args.format {
             FormatArg::Json => report.write_json(w),
             FormatArg::Text => write_text(&report, args.max_clusters, args.max_passages, w),
+            FormatArg::Html => write_html(&report, &texts, w),
         }
     };
     match &args.output {
@@ -624,6 +638,11 @@ fn run_clean(mut args: CleanArgs) -> Result<Exit> {
     };
     if strip != StripPassages::None && result.params.passages.is_none() {
         anyhow::bail!("--strip-passages needs passage detection: drop --no-passages");
+    }
+    if let Some(path) = &args.report_html {
+        let report = Report::new(&result);
+        let texts = html_texts(&result, &args.common)?;
+        write_atomically(path, |w| write_html(&report, &texts, w))?;
     }
     let plan = clean::plan(&result, strip);
     let compress = args.compress.map(|c| match c {
@@ -915,6 +934,33 @@ fn run_index_info(args: IndexInfoArgs) -> Result<Exit> {
         }
     )?;
     Ok(Exit::Ok)
+}
+
+/// The texts the HTML report shows: the documents of the first clusters and passages.
+fn html_texts(result: &ScanResult, args: &CommonArgs) -> Result<Texts> {
+    let mut want: Vec<u32> = result
+        .clusters
+        .iter()
+        .take(TEXT_ITEMS)
+        .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
+        .collect();
+    let max_occ = result
+        .params
+        .passages
+        .as_ref()
+        .map_or(0, |p| p.max_occurrences);
+    want.extend(
+        result
+            .passages
+            .iter()
+            .take(TEXT_ITEMS)
+            .flat_map(|p| p.occurrences.iter().take(max_occ).map(|o| o.doc)),
+    );
+    let texts = scan::excerpts(result, &want, &read_options(args), 1 << 20)?;
+    Ok(texts
+        .into_iter()
+        .map(|(d, t)| (result.docs.id(d).to_string(), t))
+        .collect())
 }
 
 fn write_plan(result: &ScanResult, plan: &clean::Plan, w: &mut impl Write) -> io::Result<()> {

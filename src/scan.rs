@@ -991,6 +991,40 @@ pub fn index_documents(
     Ok(skipped)
 }
 
+/// Reads back the first `max_bytes` of the text of documents `want` (any order), for reports
+/// that show text (the HTML report). Indexed documents have no text and are left out. The
+/// boolean says whether the text was cut.
+pub fn excerpts(
+    result: &ScanResult,
+    want: &[u32],
+    read: &ReadOptions,
+    max_bytes: usize,
+) -> Result<FxHashMap<u32, (Vec<u8>, bool)>, ScanError> {
+    let mut want: Vec<u32> = want
+        .iter()
+        .copied()
+        .filter(|&d| d >= result.prior)
+        .collect();
+    want.sort_unstable();
+    want.dedup();
+    let mut out = FxHashMap::default();
+    read_back(&result.corpus, &result.docs, &want, read, |d, doc| {
+        let cut = doc.text.len() > max_bytes;
+        let mut text = doc.text;
+        if cut {
+            // Cut at a character boundary, so the excerpt stays valid UTF-8 where the text was.
+            let mut end = max_bytes;
+            while end > 0 && (text[end] & 0xC0) == 0x80 {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        out.insert(d, (text, cut));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Characters in a document preview.
 pub const PREVIEW_CHARS: usize = 72;
 

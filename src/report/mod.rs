@@ -8,6 +8,7 @@
 //! This module renders; it must not compute findings or read files.
 
 mod gate;
+mod html;
 mod text;
 
 use serde::Serialize;
@@ -18,6 +19,7 @@ use crate::scan::{Params, ScanResult};
 pub use gate::{
     CHECK_FORMAT_VERSION, write_check_github, write_check_json, write_check_sarif, write_check_text,
 };
+pub use html::{SIDE_BYTES, TEXT_ITEMS, Texts, escape, write_html};
 pub use text::{human_bytes, write_text};
 
 /// Version of the JSON report's schema; bumped on any breaking change.
