@@ -204,6 +204,13 @@ window.addEventListener('error',function(){
     });
     redraws.forEach(function(f){f();});
   });
+  // A link to #cluster-N or #passage-N opens that item (and its first comparison).
+  var target=location.hash&&document.getElementById(location.hash.slice(1));
+  if(target&&target.tagName==='DETAILS'){
+    target.hidden=false;target.open=true;
+    var inner=target.querySelector('details.compare');if(inner){inner.open=true;}
+    target.scrollIntoView();
+  }
   // Lets a reader (or a headless browser) see that the page's script ran to the end.
   document.documentElement.setAttribute('data-ready','1');
 })();
@@ -364,7 +371,8 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
             .collect();
         writeln!(
             w,
-            "<details class=\"item cluster\" data-docs=\"{}\"><summary>Cluster {}: {} documents — keep <b>{}</b></summary>",
+            "<details class=\"item cluster\" id=\"cluster-{}\" data-docs=\"{}\"><summary>Cluster {}: {} documents — keep <b>{}</b></summary>",
+            c.id,
             escape(&ids.join(" ")),
             c.id,
             c.members.len() + 1,
@@ -444,7 +452,8 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
         ids.dedup();
         writeln!(
             w,
-            "<details class=\"item passage\" data-docs=\"{}\"><summary>Passage {}: {} words, {}, {} occurrences, identity {:.3} — “{}”</summary>",
+            "<details class=\"item passage\" id=\"passage-{}\" data-docs=\"{}\"><summary>Passage {}: {} words, {}, {} occurrences, identity {:.3} — “{}”</summary>",
+            ps.id,
             escape(&ids.join(" ")),
             ps.id,
             ps.words,
