@@ -554,16 +554,10 @@ fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option
     default_paths(args)?;
     let params = params_of(args)?;
     let read = read_options(args);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build()
-        .context("starting the thread pool")?;
-
     let progress = Arc::new(Progress::default());
-    let bar = ProgressThread::start(progress.clone(), !args.quiet && io::stderr().is_terminal());
-    let result = pool
-        .install(|| scan::scan_against(&args.paths, prior, &params, &read, args.strict, &progress));
-    bar.finish();
+    let result = with_pool_and_bar(args, &progress, |progress| {
+        scan::scan_against(&args.paths, prior, &params, &read, args.strict, progress)
+    })?;
     let result = match result {
         Ok(r) => r,
         Err(e @ ScanError::Strict(_)) => {
@@ -859,19 +853,29 @@ fn run_index_add(mut args: IndexAddArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Indexes the paths of `args` into `index`; false when stopped by --strict (reported).
-fn index_paths(args: &CommonArgs, params: &Params, index: &mut Index) -> Result<bool> {
-    let read = read_options(args);
+/// Runs `work` in a thread pool of `--threads` threads, with the progress bar on a terminal.
+fn with_pool_and_bar<T: Send>(
+    args: &CommonArgs,
+    progress: &Arc<Progress>,
+    work: impl FnOnce(&Progress) -> T + Send,
+) -> Result<T> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()
         .context("starting the thread pool")?;
-    let progress = Arc::new(Progress::default());
     let bar = ProgressThread::start(progress.clone(), !args.quiet && io::stderr().is_terminal());
-    let result = pool.install(|| {
-        scan::index_documents(&args.paths, params, &read, args.strict, &progress, index)
-    });
+    let result = pool.install(|| work(progress));
     bar.finish();
+    Ok(result)
+}
+
+/// Indexes the paths of `args` into `index`; false when stopped by --strict (reported).
+fn index_paths(args: &CommonArgs, params: &Params, index: &mut Index) -> Result<bool> {
+    let read = read_options(args);
+    let progress = Arc::new(Progress::default());
+    let result = with_pool_and_bar(args, &progress, |progress| {
+        scan::index_documents(&args.paths, params, &read, args.strict, progress, index)
+    })?;
     match result {
         Ok(skipped) => {
             if !args.quiet {
