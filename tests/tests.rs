@@ -21,6 +21,8 @@ mod determinism;
 mod formats;
 #[path = "it/golden.rs"]
 mod golden;
+#[path = "it/html.rs"]
+mod html;
 #[path = "it/index.rs"]
 mod index;
 #[path = "it/passages.rs"]
