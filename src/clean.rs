@@ -2,7 +2,7 @@
 //!
 //! [`plan`] decides, from a [`ScanResult`] alone, which documents go (every cluster member but
 //! the kept one) and which byte ranges of the documents that stay are cut (repeats of passages,
-//! with `--strip-passages`). [`write`] then streams every input once more and writes, under a
+//! with `--strip-passages`). [`write()`] then streams every input once more and writes, under a
 //! directory, the kept documents byte for byte — files into a mirror of the input tree, JSONL
 //! lines into JSONL files in input order, compressed as their input unless told otherwise — plus
 //! `manifest.jsonl`, one line per removal or cut.
