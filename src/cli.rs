@@ -694,11 +694,7 @@ fn run_clean(mut args: CleanArgs) -> Result<Exit> {
 }
 
 fn run_check(mut args: CheckArgs) -> Result<Exit> {
-    if let Some(missing) = missing_input(&args.common.paths) {
-        eprintln!(
-            "dupsift: error: {}: no such file or directory",
-            missing.display()
-        );
+    if refuse_missing(&args.common.paths) {
         return Ok(Exit::Error);
     }
     let index = match &args.against {
@@ -791,11 +787,7 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
 
 fn run_index_build(mut args: IndexBuildArgs) -> Result<Exit> {
     default_paths(&mut args.common)?;
-    if let Some(missing) = missing_input(&args.common.paths) {
-        eprintln!(
-            "dupsift: error: {}: no such file or directory",
-            missing.display()
-        );
+    if refuse_missing(&args.common.paths) {
         return Ok(Exit::Error);
     }
     let params = params_of(&args.common)?;
@@ -823,11 +815,7 @@ fn run_index_build(mut args: IndexBuildArgs) -> Result<Exit> {
 
 fn run_index_add(mut args: IndexAddArgs) -> Result<Exit> {
     default_paths(&mut args.common)?;
-    if let Some(missing) = missing_input(&args.common.paths) {
-        eprintln!(
-            "dupsift: error: {}: no such file or directory",
-            missing.display()
-        );
+    if refuse_missing(&args.common.paths) {
         return Ok(Exit::Error);
     }
     let Some(mut index) = load_index(&args.index)? else {
@@ -1073,12 +1061,16 @@ fn write_atomically(
     Ok(())
 }
 
-/// The first command-line input that does not exist: a gate or an index given a typo must not
-/// pass on an empty corpus.
-fn missing_input(paths: &[PathBuf]) -> Option<&PathBuf> {
-    paths
+/// Reports the first command-line input that does not exist, if any: a gate or an index given
+/// a typo must not pass on an empty corpus. True when one is missing.
+fn refuse_missing(paths: &[PathBuf]) -> bool {
+    let missing = paths
         .iter()
-        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err());
+    if let Some(p) = missing {
+        eprintln!("dupsift: error: {}: no such file or directory", p.display());
+    }
+    missing.is_some()
 }
 
 fn stage_name(stage: Stage) -> &'static str {
