@@ -440,94 +440,101 @@ pub fn scan_against(
     let prior_docs = docs.len() as u32;
 
     progress.enter(Stage::Reading, corpus.total_size());
-    corpus.read_batches(read, &progress.bytes, |batch| -> Result<(), ScanError> {
-        skipped.extend(batch.skipped);
-        if strict && let Some(s) = skipped.first() {
-            return Err(ScanError::Strict(s.clone()));
-        }
-        let decoded: Vec<Decoded> = batch
-            .records
-            .into_par_iter()
-            .map(|rec| corpus.decode(rec, read))
-            .collect();
-        let mut batch_docs = Vec::with_capacity(decoded.len());
-        for d in decoded {
-            match d {
-                Decoded::Doc(doc) => {
-                    if strict && doc.lossy {
-                        return Err(ScanError::Strict(Skipped {
-                            path: corpus.sources[doc.loc.source as usize].name.clone(),
-                            line: (doc.loc.line > 0).then_some(doc.loc.line),
-                            reason: "invalid UTF-8".into(),
+    read_ahead(
+        &corpus,
+        read,
+        &progress.bytes,
+        |batch| -> Result<(), ScanError> {
+            skipped.extend(batch.skipped);
+            if strict && let Some(s) = skipped.first() {
+                return Err(ScanError::Strict(s.clone()));
+            }
+            let decoded: Vec<Decoded> = batch
+                .records
+                .into_par_iter()
+                .map(|rec| corpus.decode(rec, read))
+                .collect();
+            let mut batch_docs = Vec::with_capacity(decoded.len());
+            for d in decoded {
+                match d {
+                    Decoded::Doc(doc) => {
+                        if strict && doc.lossy {
+                            return Err(ScanError::Strict(Skipped {
+                                path: corpus.sources[doc.loc.source as usize].name.clone(),
+                                line: (doc.loc.line > 0).then_some(doc.loc.line),
+                                reason: "invalid UTF-8".into(),
+                            }));
+                        }
+                        batch_docs.push(doc);
+                    }
+                    Decoded::Skip(s) => {
+                        if strict {
+                            return Err(ScanError::Strict(s));
+                        }
+                        skipped.push(s);
+                    }
+                    Decoded::Blank => {}
+                }
+            }
+            // Exact duplicates are found by content hash before any MinHash work is spent on them.
+            let hashes: Vec<u128> = batch_docs.par_iter().map(|d| xxh3_128(&d.text)).collect();
+            let mut to_sign = Vec::with_capacity(batch_docs.len());
+            for (doc, h) in batch_docs.iter().zip(&hashes) {
+                let index = docs.len() as u32;
+                let original = *first_of.entry(*h).or_insert(index);
+                docs.id_text.push_str(&doc.id);
+                docs.id_ends.push(docs.id_text.len());
+                docs.locs.push(doc.loc);
+                docs.bytes.push(doc.text.len() as u64);
+                docs.content.push(*h);
+                docs.original.push(original);
+                docs.lossy.push(doc.lossy);
+                to_sign.push(original == index);
+            }
+            let sketches: Vec<Option<Sketch>> = batch_docs
+                .par_iter()
+                .zip(&to_sign)
+                .map_init(Scratch::default, |s, (doc, &sign)| {
+                    sign.then(|| sketch(doc, params, &hasher, s))
+                })
+                .collect();
+            for (i, sk) in sketches.into_iter().enumerate() {
+                let index = docs.len() - batch_docs.len() + i;
+                match sk {
+                    Some(sk) => {
+                        docs.shingles.push(sk.shingles);
+                        docs.words.push(sk.words);
+                        fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| {
+                            Fingerprint {
+                                hash,
+                                doc: index as u32,
+                                pos,
+                            }
                         }));
+                        keys.extend_from_slice(&sk.keys);
+                        if keep_sigs {
+                            sigs.extend_from_slice(&sk.sig);
+                        }
                     }
-                    batch_docs.push(doc);
-                }
-                Decoded::Skip(s) => {
-                    if strict {
-                        return Err(ScanError::Strict(s));
-                    }
-                    skipped.push(s);
-                }
-                Decoded::Blank => {}
-            }
-        }
-        // Exact duplicates are found by content hash before any MinHash work is spent on them.
-        let hashes: Vec<u128> = batch_docs.par_iter().map(|d| xxh3_128(&d.text)).collect();
-        let mut to_sign = Vec::with_capacity(batch_docs.len());
-        for (doc, h) in batch_docs.iter().zip(&hashes) {
-            let index = docs.len() as u32;
-            let original = *first_of.entry(*h).or_insert(index);
-            docs.id_text.push_str(&doc.id);
-            docs.id_ends.push(docs.id_text.len());
-            docs.locs.push(doc.loc);
-            docs.bytes.push(doc.text.len() as u64);
-            docs.content.push(*h);
-            docs.original.push(original);
-            docs.lossy.push(doc.lossy);
-            to_sign.push(original == index);
-        }
-        let sketches: Vec<Option<Sketch>> = batch_docs
-            .par_iter()
-            .zip(&to_sign)
-            .map_init(Scratch::default, |s, (doc, &sign)| {
-                sign.then(|| sketch(doc, params, &hasher, s))
-            })
-            .collect();
-        for (i, sk) in sketches.into_iter().enumerate() {
-            let index = docs.len() - batch_docs.len() + i;
-            match sk {
-                Some(sk) => {
-                    docs.shingles.push(sk.shingles);
-                    docs.words.push(sk.words);
-                    fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| Fingerprint {
-                        hash,
-                        doc: index as u32,
-                        pos,
-                    }));
-                    keys.extend_from_slice(&sk.keys);
-                    if keep_sigs {
-                        sigs.extend_from_slice(&sk.sig);
-                    }
-                }
-                None => {
-                    // An exact duplicate: it shares its original's shingles, keys and signature.
-                    // Its passages are its original's, so it takes no part in passage search.
-                    let o = docs.original[index] as usize;
-                    docs.shingles.push(docs.shingles[o]);
-                    docs.words.push(docs.words[o]);
-                    keys.extend_from_within(o * params.bands..(o + 1) * params.bands);
-                    if keep_sigs {
-                        sigs.extend_from_within(o * params.num_perm..(o + 1) * params.num_perm);
+                    None => {
+                        // An exact duplicate: it shares its original's shingles, keys and signature.
+                        // Its passages are its original's, so it takes no part in passage search.
+                        let o = docs.original[index] as usize;
+                        docs.shingles.push(docs.shingles[o]);
+                        docs.words.push(docs.words[o]);
+                        keys.extend_from_within(o * params.bands..(o + 1) * params.bands);
+                        if keep_sigs {
+                            sigs.extend_from_within(o * params.num_perm..(o + 1) * params.num_perm);
+                        }
                     }
                 }
             }
-        }
-        progress
-            .docs
-            .fetch_add(batch_docs.len() as u64, Ordering::Relaxed);
-        Ok(())
-    })?;
+            progress
+                .docs
+                .fetch_add(batch_docs.len() as u64, Ordering::Relaxed);
+            Ok(())
+        },
+    )?;
     drop(first_of);
     // Walk problems are found before reading and decode problems after it, so sort for a
     // listing that follows the inputs.
@@ -953,40 +960,45 @@ pub fn index_documents(
     }
     let hasher = MinHasher::new(params.num_perm, params.seed);
     progress.enter(Stage::Reading, corpus.total_size());
-    corpus.read_batches(read, &progress.bytes, |batch| -> Result<(), ScanError> {
-        skipped.extend(batch.skipped);
-        let built: Vec<Result<IndexDoc, Skipped>> = batch
-            .records
-            .into_par_iter()
-            .filter_map(|rec| match corpus.decode(rec, read) {
-                Decoded::Doc(doc) => Some(Ok(doc)),
-                Decoded::Skip(k) => Some(Err(k)),
-                Decoded::Blank => None,
-            })
-            .map_init(Scratch::default, |s, doc| {
-                let doc = doc?;
-                let sk = sketch(&doc, params, &hasher, s);
-                Ok(IndexDoc {
-                    id: doc.id,
-                    bytes: doc.text.len() as u64,
-                    content: xxh3_128(&doc.text),
-                    keys: sk.keys,
-                    fingerprints: sk.fingerprints,
-                    words: s.words.clone(),
+    read_ahead(
+        &corpus,
+        read,
+        &progress.bytes,
+        |batch| -> Result<(), ScanError> {
+            skipped.extend(batch.skipped);
+            let built: Vec<Result<IndexDoc, Skipped>> = batch
+                .records
+                .into_par_iter()
+                .filter_map(|rec| match corpus.decode(rec, read) {
+                    Decoded::Doc(doc) => Some(Ok(doc)),
+                    Decoded::Skip(k) => Some(Err(k)),
+                    Decoded::Blank => None,
                 })
-            })
-            .collect();
-        for b in built {
-            match b {
-                Ok(d) => index.docs.push(d),
-                Err(k) => skipped.push(k),
+                .map_init(Scratch::default, |s, doc| {
+                    let doc = doc?;
+                    let sk = sketch(&doc, params, &hasher, s);
+                    Ok(IndexDoc {
+                        id: doc.id,
+                        bytes: doc.text.len() as u64,
+                        content: xxh3_128(&doc.text),
+                        keys: sk.keys,
+                        fingerprints: sk.fingerprints,
+                        words: s.words.clone(),
+                    })
+                })
+                .collect();
+            for b in built {
+                match b {
+                    Ok(d) => index.docs.push(d),
+                    Err(k) => skipped.push(k),
+                }
             }
-        }
-        if strict && let Some(k) = skipped.first() {
-            return Err(ScanError::Strict(k.clone()));
-        }
-        Ok(())
-    })?;
+            if strict && let Some(k) = skipped.first() {
+                return Err(ScanError::Strict(k.clone()));
+            }
+            Ok(())
+        },
+    )?;
     skipped.sort();
     Ok(skipped)
 }
@@ -1091,6 +1103,34 @@ fn sketch(doc: &Document, params: &Params, hasher: &MinHasher, s: &mut Scratch) 
         },
         fingerprints,
     }
+}
+
+/// Reads the corpus on a thread of its own, one batch ahead, so that I/O and decompression
+/// overlap with the processing of the previous batch; `sink` runs on the calling thread (inside
+/// the caller's thread pool), batch after batch in input order.
+fn read_ahead(
+    corpus: &Corpus,
+    read: &ReadOptions,
+    bytes: &AtomicU64,
+    mut sink: impl FnMut(crate::corpus::Batch) -> Result<(), ScanError>,
+) -> Result<(), ScanError> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let reader = scope.spawn(move || corpus.read_batches(read, bytes, |batch| tx.send(batch)));
+        let mut result = Ok(());
+        for batch in rx.iter() {
+            if let Err(e) = sink(batch) {
+                result = Err(e);
+                break;
+            }
+        }
+        // A reader waiting to hand over a batch sees the channel closed and stops.
+        drop(rx);
+        if reader.join().is_err() {
+            panic!("the corpus reader panicked");
+        }
+        result
+    })
 }
 
 /// Reads documents `want` (sorted indices) again and hands each to `f` in index order, checking
