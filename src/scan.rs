@@ -554,24 +554,22 @@ pub fn scan_against(
     drop(keys);
 
     progress.enter(Stage::Verifying, 0);
-    let (pairs, sets) = match params.verify {
+    let pairs = match params.verify {
         Verify::Estimate => {
             let n = params.num_perm;
             let sig = |d: u32| &sigs[d as usize * n..(d as usize + 1) * n];
-            let pairs = verify::verify_pairs(&candidates, params.threshold, |a, b| {
+            verify::verify_pairs(&candidates, params.threshold, |a, b| {
                 estimate_jaccard(sig(a), sig(b))
-            });
-            (pairs, FxHashMap::default())
+            })
         }
         Verify::Exact => {
-            let mut need: Vec<u32> = candidates.iter().flat_map(|&(a, b)| [a, b]).collect();
-            need.par_sort_unstable();
-            need.dedup();
-            let sets = load_sets(src, &docs, &need, params, progress)?;
-            let pairs = verify::verify_pairs(&candidates, params.threshold, |a, b| {
-                jaccard_sorted(&sets[&a], &sets[&b])
-            });
-            (pairs, sets)
+            let sims = jaccard_blocked(src, &docs, &candidates, params, progress)?;
+            candidates
+                .iter()
+                .zip(&sims)
+                .filter(|(_, s)| **s >= params.threshold)
+                .map(|(&(a, b), &similarity)| verify::Verified { a, b, similarity })
+                .collect()
         }
     };
 
@@ -583,34 +581,56 @@ pub fn scan_against(
     for p in &pairs {
         uf.union(p.a, p.b);
     }
-    let n_perm = params.num_perm;
-    let similarity = |a: u32, b: u32| -> f64 {
+    let components = uf.components();
+    let kept_of: Vec<u32> = components
+        .iter()
+        .map(|members| choose_kept(members, &docs.bytes, params.keep))
+        .collect();
+    // Each member's similarity to its kept document: known for exact duplicates and verified
+    // pairs; the others are computed like the candidates were.
+    let key = |a: u32, b: u32| {
         let (oa, ob) = (docs.original[a as usize], docs.original[b as usize]);
-        if oa == ob {
-            return 1.0;
-        }
-        match params.verify {
-            Verify::Exact => jaccard_sorted(&sets[&oa], &sets[&ob]),
-            Verify::Estimate => estimate_jaccard(
-                &sigs[oa as usize * n_perm..(oa as usize + 1) * n_perm],
-                &sigs[ob as usize * n_perm..(ob as usize + 1) * n_perm],
-            ),
+        (oa.min(ob), oa.max(ob))
+    };
+    let mut known: FxHashMap<(u32, u32), f64> =
+        pairs.iter().map(|p| ((p.a, p.b), p.similarity)).collect();
+    let mut missing: Vec<(u32, u32)> = components
+        .iter()
+        .zip(&kept_of)
+        .flat_map(|(members, &kept)| members.iter().map(move |&m| key(kept, m)))
+        .filter(|(a, b)| a != b && !known.contains_key(&(*a, *b)))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    let sims = match params.verify {
+        Verify::Exact => jaccard_blocked(src, &docs, &missing, params, progress)?,
+        Verify::Estimate => {
+            let n = params.num_perm;
+            let sig = |d: u32| &sigs[d as usize * n..(d as usize + 1) * n];
+            missing
+                .iter()
+                .map(|&(a, b)| estimate_jaccard(sig(a), sig(b)))
+                .collect()
         }
     };
-    let clusters: Vec<Cluster> = uf
-        .components()
-        .into_par_iter()
-        .map(|members| {
-            let kept = choose_kept(&members, &docs.bytes, params.keep);
+    known.extend(missing.into_iter().zip(sims));
+    let clusters: Vec<Cluster> = components
+        .into_iter()
+        .zip(kept_of)
+        .map(|(members, kept)| {
             let members = members
                 .into_iter()
                 .filter(|&m| m != kept)
-                .map(|m| (m, similarity(kept, m)))
+                .map(|m| {
+                    let (a, b) = key(kept, m);
+                    (m, if a == b { 1.0 } else { known[&(a, b)] })
+                })
                 .collect();
             Cluster { kept, members }
         })
         .collect();
-    drop(sets);
+    drop(known);
+    drop(sigs);
 
     let groups = match &params.passages {
         Some(pp) => {
@@ -1160,6 +1180,88 @@ fn read_back(
         }
     })?;
     failure.map_or(Ok(()), Err)
+}
+
+/// Exact Jaccard similarity of each pair (`a < b`; sorted or not), holding at most
+/// [`VERIFY_BLOCK_SHINGLES`] shingles of sets in memory at a time: the documents of the pairs
+/// are cut into blocks in document order; each block's sets are loaded and its pairs within
+/// the block computed, then the later partners of its documents are streamed past it.
+fn jaccard_blocked(
+    src: Sources<'_>,
+    docs: &DocTable,
+    pairs: &[(u32, u32)],
+    params: &Params,
+    progress: &Progress,
+) -> Result<Vec<f64>, ScanError> {
+    let mut out = vec![0.0; pairs.len()];
+    let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| pairs[i as usize]);
+    let mut involved: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    involved.par_sort_unstable();
+    involved.dedup();
+    let budget = verify_block_shingles();
+    let mut start = 0;
+    while start < involved.len() {
+        let mut end = start;
+        let mut held = 0usize;
+        while end < involved.len()
+            && (end == start || held + docs.shingles[involved[end] as usize] as usize <= budget)
+        {
+            held += docs.shingles[involved[end] as usize] as usize;
+            end += 1;
+        }
+        let block = &involved[start..end];
+        let (lo, hi) = (block[0], block[block.len() - 1]);
+        let sets = load_sets(src, docs, block, params, progress)?;
+        let mine = &order[order.partition_point(|&i| pairs[i as usize].0 < lo)
+            ..order.partition_point(|&i| pairs[i as usize].0 <= hi)];
+        let (inner, mut outer): (Vec<u32>, Vec<u32>) =
+            mine.iter().partition(|&&i| pairs[i as usize].1 <= hi);
+        let inner_sims: Vec<f64> = inner
+            .par_iter()
+            .map(|&i| {
+                let (a, b) = pairs[i as usize];
+                jaccard_sorted(&sets[&a], &sets[&b])
+            })
+            .collect();
+        for (&i, s) in inner.iter().zip(inner_sims) {
+            out[i as usize] = s;
+        }
+        outer.sort_unstable_by_key(|&i| (pairs[i as usize].1, pairs[i as usize].0));
+        let mut later: Vec<u32> = outer.iter().map(|&i| pairs[i as usize].1).collect();
+        later.dedup();
+        let mut next = 0;
+        for part in later.chunks(4096) {
+            let part_sets = load_sets(src, docs, part, params, progress)?;
+            let last = part[part.len() - 1];
+            let end = next + outer[next..].partition_point(|&i| pairs[i as usize].1 <= last);
+            let sims: Vec<f64> = outer[next..end]
+                .par_iter()
+                .map(|&i| {
+                    let (a, b) = pairs[i as usize];
+                    jaccard_sorted(&sets[&a], &part_sets[&b])
+                })
+                .collect();
+            for (&i, s) in outer[next..end].iter().zip(sims) {
+                out[i as usize] = s;
+            }
+            next = end;
+        }
+        start = end;
+    }
+    Ok(out)
+}
+
+/// Shingles (8 bytes each) of verification sets held in memory at once, by default (256 MiB);
+/// the environment variable `DUPSIFT_VERIFY_BLOCK_SHINGLES` sets another budget (a smaller one
+/// trades memory for more passes over the candidate documents; results do not change).
+pub const VERIFY_BLOCK_SHINGLES: usize = 32 << 20;
+
+fn verify_block_shingles() -> usize {
+    std::env::var("DUPSIFT_VERIFY_BLOCK_SHINGLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(VERIFY_BLOCK_SHINGLES)
 }
 
 /// Shingle sets of documents `need` (sorted).

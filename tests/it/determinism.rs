@@ -71,6 +71,15 @@ fn generated_corpus_report_is_identical_across_thread_counts_and_runs() {
     let again = report_bytes(t.path(), &["d", "-j", "2"]);
     assert_same(&one, &two, "--threads 1 vs 2");
     assert_same(&two, &again, "two runs with --threads 2");
+    // Verification in many small blocks (a tiny memory budget) must change nothing.
+    let blocked = dupsift()
+        .current_dir(t.path())
+        .env("DUPSIFT_VERIFY_BLOCK_SHINGLES", "3000")
+        .args(json_args(&["d", "-j", "2"]))
+        .output()
+        .expect("run dupsift");
+    assert!(blocked.status.success());
+    assert_same(&one, &blocked.stdout, "default vs tiny verification blocks");
     let r = parse_report(&one);
     assert!(
         summary(&r, "documents") > 1500,
