@@ -170,6 +170,9 @@ mark{background:#b6e3ff}.cut{color:#777;font-style:italic}
 #filter{padding:6px;width:340px;margin:8px 0}
 "#;
 
+/// Page controls of a paginated section (driven by [`SCRIPT`]).
+const PAGER: &str = r#"<div class="pager"><button class="prev">previous</button><span class="pos"></span><button class="next">next</button></div>"#;
+
 const SCRIPT: &str = r#"
 window.addEventListener('error',function(){
   var n=+(document.documentElement.getAttribute('data-errors')||0);
@@ -361,10 +364,7 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
             "<p class=\"note\">Comparisons are shown for the first {TEXT_ITEMS} clusters; the others list their members.</p>"
         )?;
     }
-    writeln!(
-        w,
-        "<div class=\"pager\"><button class=\"prev\">previous</button><span class=\"pos\"></span><button class=\"next\">next</button></div>"
-    )?;
+    writeln!(w, "{PAGER}")?;
     for (k, c) in report.clusters.iter().enumerate() {
         let ids: Vec<&str> = std::iter::once(c.kept.as_str())
             .chain(c.members.iter().map(|m| m.doc.as_str()))
@@ -443,10 +443,7 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
             "<p class=\"note\">Occurrences are shown in context for the first {TEXT_ITEMS} passages.</p>"
         )?;
     }
-    writeln!(
-        w,
-        "<div class=\"pager\"><button class=\"prev\">previous</button><span class=\"pos\"></span><button class=\"next\">next</button></div>"
-    )?;
+    writeln!(w, "{PAGER}")?;
     for (k, ps) in report.passages.iter().enumerate() {
         let mut ids: Vec<&str> = ps.occurrences.iter().map(|o| o.doc.as_str()).collect();
         ids.dedup();

@@ -14,6 +14,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::util::*;
+use dupsift::report::human_bytes;
 
 const SEED_FILE: &str = "corpus/news/upi-article-doubled-body.txt";
 const SEED: &str = "news/upi-article-doubled-body.txt";
@@ -110,21 +111,6 @@ fn snapshot_without(root: &Path, rel: &str) -> Snapshot {
             (p, (mtime, bytes))
         })
         .collect()
-}
-
-/// As dupsift prints sizes.
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1000.0;
-    let mut unit = 0;
-    while v >= 999.95 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {

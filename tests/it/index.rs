@@ -8,7 +8,6 @@
 //! writes and determinism. Corpora are generated (seeded) in temporary directories.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 use std::path::Path;
 
 use serde_json::Value;
@@ -18,74 +17,6 @@ use crate::util::*;
 
 // ---------------------------------------------------------------------------------------------
 // Generated texts.
-
-/// Seeded texts whose first and last words are unique tags, so that an alignment never runs on
-/// past a planted copy by chance.
-struct Gen {
-    g: TextGen,
-    tags: usize,
-}
-
-impl Gen {
-    fn new(seed: u64) -> Gen {
-        Gen {
-            g: TextGen::new(seed),
-            tags: 0,
-        }
-    }
-
-    /// `n` (>= 2) random words bracketed by tags.
-    fn words(&mut self, n: usize) -> Vec<String> {
-        let mut w = self.g.words(n);
-        self.tags += 1;
-        w[0] = format!("qzx{}", self.tags);
-        self.tags += 1;
-        w[n - 1] = format!("qzx{}", self.tags);
-        w
-    }
-
-    fn text(&mut self, n: usize) -> String {
-        let w = self.words(n);
-        render(&w)
-    }
-
-    /// `words` with `k` words changed, all at least 10 words from either end.
-    fn edit(&mut self, words: &[String], k: usize) -> Vec<String> {
-        let n = words.len();
-        let mut out = words[..10].to_vec();
-        out.extend(self.g.edit(&words[10..n - 10], k));
-        out.extend_from_slice(&words[n - 10..]);
-        out
-    }
-
-    /// A passage of `lines` lines of 10 bare words, without a final newline.
-    fn passage(&mut self, lines: usize) -> String {
-        let w = self.g.words(10 * lines);
-        w.chunks(10)
-            .map(|l| l.join(" "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// `before` random words, `passage` on its own lines, `after` random words.
-    fn around(&mut self, before: usize, passage: &str, after: usize) -> String {
-        let mut text = self.text(before);
-        plant(&mut text, passage);
-        text.push_str(&self.text(after));
-        text
-    }
-}
-
-/// `text` with `passage` appended on its own lines; returns where it is.
-fn plant(text: &mut String, passage: &str) -> Range<usize> {
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    let start = text.len();
-    text.push_str(passage);
-    text.push('\n');
-    start..start + passage.len()
-}
 
 /// A generated document: its path relative to the temporary directory and its text.
 struct Doc {

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -692,4 +693,77 @@ impl TextGen {
     pub fn edit(&mut self, words: &[String], k: usize) -> Vec<String> {
         replace_words(&mut self.rng, words, &self.vocab, k)
     }
+}
+
+/// Seeded texts whose first and last words are unique tags, so that an alignment can never run
+/// on past a planted copy by chance.
+pub struct Gen {
+    /// The untagged generator underneath.
+    pub g: TextGen,
+    tags: usize,
+}
+
+impl Gen {
+    pub fn new(seed: u64) -> Gen {
+        Gen {
+            g: TextGen::new(seed),
+            tags: 0,
+        }
+    }
+
+    fn tag(&mut self) -> String {
+        self.tags += 1;
+        format!("qzx{}", self.tags)
+    }
+
+    /// `n` (>= 2) random words bracketed by tags.
+    pub fn words(&mut self, n: usize) -> Vec<String> {
+        let mut w = self.g.words(n);
+        w[0] = self.tag();
+        w[n - 1] = self.tag();
+        w
+    }
+
+    /// A text of `n` random words (see [`render`]), ending with a newline.
+    pub fn text(&mut self, n: usize) -> String {
+        let w = self.words(n);
+        render(&w)
+    }
+
+    /// `words` with `k` words changed, all at least 10 words from either end.
+    pub fn edit(&mut self, words: &[String], k: usize) -> Vec<String> {
+        let n = words.len();
+        let mut out = words[..10].to_vec();
+        out.extend(self.g.edit(&words[10..n - 10], k));
+        out.extend_from_slice(&words[n - 10..]);
+        out
+    }
+
+    /// A passage of `lines` lines of 10 bare words (no punctuation), without a final newline.
+    pub fn passage(&mut self, lines: usize) -> String {
+        let w = self.g.words(10 * lines);
+        w.chunks(10)
+            .map(|l| l.join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `before` random words, `passage` on its own lines, `after` random words.
+    pub fn around(&mut self, before: usize, passage: &str, after: usize) -> String {
+        let mut text = self.text(before);
+        plant(&mut text, passage);
+        text.push_str(&self.text(after));
+        text
+    }
+}
+
+/// `text` with `passage` planted after it on its own lines; returns where it is.
+pub fn plant(text: &mut String, passage: &str) -> Range<usize> {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let start = text.len();
+    text.push_str(passage);
+    text.push('\n');
+    start..start + passage.len()
 }
