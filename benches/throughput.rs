@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the per-document stages (criterion, with byte throughput): tokenising,
-//! shingling, MinHash signing (dispatched and portable kernels) and band keys.
+//! shingling (general tokenizer and the folded-word-hash path the pipeline runs), MinHash
+//! signing (dispatched and portable kernels) and band keys.
 //! Run with `cargo bench --bench throughput`.
 
 #[path = "support/synth.rs"]
@@ -8,7 +9,7 @@ mod synth;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dupsift::lsh::band_keys;
 use dupsift::minhash::MinHasher;
-use dupsift::shingle::{Scratch, Unit, shingles};
+use dupsift::shingle::{Scratch, Unit, gram_hashes, shingles, text_word_hashes};
 use dupsift::tokenize::{Tokens, tokenize};
 use std::hint::black_box;
 
@@ -37,6 +38,26 @@ fn bench(c: &mut Criterion) {
                 tokenize(d.as_bytes(), &mut tokens);
                 hashes.clear();
                 shingles(&tokens, Unit::Word, 5, &mut scratch, &mut hashes);
+            }
+        })
+    });
+
+    // What signing and verification run: folded word hashes straight from the bytes.
+    let mut words = Vec::new();
+    g.bench_function("word-hashes", |b| {
+        b.iter(|| {
+            for d in &docs {
+                text_word_hashes(black_box(d.as_bytes()), &mut tokens, &mut words);
+            }
+        })
+    });
+    let mut window = Vec::new();
+    g.bench_function("word-hashes+5-grams", |b| {
+        b.iter(|| {
+            for d in &docs {
+                text_word_hashes(black_box(d.as_bytes()), &mut tokens, &mut words);
+                hashes.clear();
+                gram_hashes(&words, 5, &mut window, &mut hashes);
             }
         })
     });

@@ -71,6 +71,14 @@ pub fn word_hashes(tokens: &Tokens, out: &mut Vec<u64>) {
     out.extend((0..tokens.len()).map(|i| xxh3_64_with_seed(tokens.word(i).as_bytes(), WORD_SEED)));
 }
 
+/// The hash of every word of `text`, in order: equal to [`word_hashes`] of
+/// [`tokenize`](crate::tokenize::tokenize)`(text)`, without keeping the words or their spans
+/// (`tokens` is only scratch for non-ASCII pieces).
+pub fn text_word_hashes(text: &[u8], tokens: &mut Tokens, out: &mut Vec<u64>) {
+    out.clear();
+    crate::tokenize::fold_words(text, tokens, |w| out.push(xxh3_64_with_seed(w, WORD_SEED)));
+}
+
 /// Appends the hash of every window of `n` word hashes (one window of all of them when there
 /// are fewer than `n`, none when there are none): the word-shingle hash format.
 pub fn gram_hashes(word_hashes: &[u64], n: usize, window: &mut Vec<u8>, out: &mut Vec<u64>) {
@@ -78,6 +86,17 @@ pub fn gram_hashes(word_hashes: &[u64], n: usize, window: &mut Vec<u8>, out: &mu
         return;
     }
     let n = n.min(word_hashes.len());
+    out.reserve(word_hashes.len() + 1 - n);
+    #[cfg(target_endian = "little")]
+    {
+        // The in-memory bytes of the words are already the little-endian concatenation.
+        let _ = window;
+        let bytes: &[u8] = bytemuck_u64(word_hashes);
+        for i in 0..=word_hashes.len() - n {
+            out.push(xxh3_64_with_seed(&bytes[8 * i..8 * (i + n)], SHINGLE_SEED));
+        }
+    }
+    #[cfg(not(target_endian = "little"))]
     for w in word_hashes.windows(n) {
         window.clear();
         for h in w {
@@ -85,6 +104,13 @@ pub fn gram_hashes(word_hashes: &[u64], n: usize, window: &mut Vec<u8>, out: &mu
         }
         out.push(xxh3_64_with_seed(window, SHINGLE_SEED));
     }
+}
+
+#[cfg(target_endian = "little")]
+fn bytemuck_u64(words: &[u64]) -> &[u8] {
+    // SAFETY: u64 has no padding and every byte pattern is a valid u8; the slice covers exactly
+    // the memory of `words` and borrows it for the same lifetime.
+    unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), std::mem::size_of_val(words)) }
 }
 
 fn char_shingles(tokens: &Tokens, n: usize, scratch: &mut Scratch, out: &mut Vec<u64>) {
@@ -124,6 +150,39 @@ pub fn shingle_set(
 mod tests {
     use super::*;
     use crate::tokenize::tokenize;
+
+    #[test]
+    fn text_word_hashes_are_the_tokenized_word_hashes() {
+        let mut text = "Hello, WORLD_x don\u{2019}t caf\u{e9} \u{6211}\u{4eec} 3.14"
+            .as_bytes()
+            .to_vec();
+        text.extend([0xc3, b' ', b'Z']);
+        let mut t = Tokens::default();
+        tokenize(&text, &mut t);
+        let (mut a, mut b) = (Vec::new(), vec![7]);
+        word_hashes(&t, &mut a);
+        text_word_hashes(&text, &mut Tokens::default(), &mut b);
+        assert_eq!(a.len(), 10);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn gram_hashes_hash_little_endian_windows() {
+        let words = [1u64, 0x0102_0304_0506_0708, u64::MAX, 42];
+        let mut out = Vec::new();
+        gram_hashes(&words, 2, &mut Vec::new(), &mut out);
+        let expect: Vec<u64> = words
+            .windows(2)
+            .map(|w| {
+                let bytes: Vec<u8> = w.iter().flat_map(|h| h.to_le_bytes()).collect();
+                xxh3_64_with_seed(&bytes, SHINGLE_SEED)
+            })
+            .collect();
+        assert_eq!(out, expect);
+        out.clear();
+        gram_hashes(&words[..1], 5, &mut Vec::new(), &mut out);
+        assert_eq!(out, [xxh3_64_with_seed(&1u64.to_le_bytes(), SHINGLE_SEED)]);
+    }
 
     fn shingle_vec(text: &str, unit: Unit, n: usize) -> Vec<u64> {
         let mut t = Tokens::default();

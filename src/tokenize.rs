@@ -90,6 +90,93 @@ pub fn tokenize(text: &[u8], out: &mut Tokens) {
     }
 }
 
+/// Calls `each` with the folded form of every word of `text`, in order: the words
+/// [`tokenize`] finds, without their spans. Pure ASCII is folded byte by byte without building
+/// [`Tokens`] (the hot path of signing and verification); other pieces go through the general
+/// path in `scratch`.
+pub fn fold_words(text: &[u8], scratch: &mut Tokens, mut each: impl FnMut(&[u8])) {
+    let mut buf = Vec::with_capacity(64);
+    if text.is_ascii() {
+        ascii_folded(text, &mut buf, &mut each);
+        return;
+    }
+    let mut i = 0;
+    while i < text.len() {
+        while i < text.len() && text[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < text.len() && !text[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        // Invalid UTF-8 never holds an ASCII byte, so a piece between ASCII whitespace decodes
+        // (and segments) as it does inside the whole text.
+        let piece = &text[start..i];
+        if piece.is_ascii() {
+            ascii_folded(piece, &mut buf, &mut each);
+        } else {
+            tokenize(piece, scratch);
+            for w in 0..scratch.len() {
+                each(scratch.word(w).as_bytes());
+            }
+        }
+    }
+}
+
+/// Byte classes of the ASCII path: 0 ends a word, 1 is `_` (joins, folds to nothing), any
+/// other value is the byte's lowercase form.
+const ASCII_FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            t[b] = c.to_ascii_lowercase();
+        } else if c == b'_' {
+            t[b] = 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The ASCII rule of [`ascii_words`], folded as [`fold_word`] folds ASCII.
+#[inline]
+fn ascii_folded(b: &[u8], buf: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
+    let mut i = 0;
+    while i < b.len() {
+        if ASCII_FOLD[b[i] as usize] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut plain = true;
+        while i < b.len() {
+            let f = ASCII_FOLD[b[i] as usize];
+            if f == 0 {
+                break;
+            }
+            plain &= f == b[i];
+            i += 1;
+        }
+        let word = &b[start..i];
+        if plain {
+            // Already lowercase without `_`: the folded form is the word itself.
+            each(word);
+        } else {
+            buf.clear();
+            buf.extend(
+                word.iter()
+                    .map(|&c| ASCII_FOLD[c as usize])
+                    .filter(|&c| c != 1),
+            );
+            if !buf.is_empty() {
+                each(buf);
+            }
+        }
+    }
+}
+
 /// ASCII whitespace always ends a UAX #29 word, so pieces between it can be segmented alone.
 fn split_ascii_whitespace_indices(s: &str) -> impl Iterator<Item = (usize, &str)> {
     let b = s.as_bytes();
@@ -245,7 +332,44 @@ mod tests {
             .collect()
     }
 
+    fn folded(text: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        fold_words(text, &mut Tokens::default(), |w| {
+            out.push(String::from_utf8(w.to_vec()).unwrap())
+        });
+        out
+    }
+
+    fn tokenized(text: &[u8]) -> Vec<String> {
+        let mut t = Tokens::default();
+        tokenize(text, &mut t);
+        (0..t.len()).map(|i| t.word(i).to_string()).collect()
+    }
+
+    #[test]
+    fn folded_words_skip_underscore_only_runs() {
+        assert_eq!(folded(b"__ A_b snake_CASE x"), ["ab", "snakecase", "x"]);
+        let mut text = "Caf\u{e9}\u{a0}DON'T \u{2019}x".as_bytes().to_vec();
+        text.extend([0xff, b'Y']);
+        assert_eq!(folded(&text), ["caf\u{e9}", "don", "t", "x", "y"]);
+    }
+
     proptest! {
+        #[test]
+        fn fold_words_matches_tokenize_on_ascii(text in "[a-zA-Z0-9_:.',; \n\t!?()\"-]{0,60}") {
+            prop_assert_eq!(folded(text.as_bytes()), tokenized(text.as_bytes()));
+        }
+
+        #[test]
+        fn fold_words_matches_tokenize_on_mixed_text(text in "[a-zA-Zé0-9_:.',; \u{2019}\u{00a0}\u{301}我们ไทยカナ\n-]{0,60}") {
+            prop_assert_eq!(folded(text.as_bytes()), tokenized(text.as_bytes()));
+        }
+
+        #[test]
+        fn fold_words_matches_tokenize_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(folded(&bytes), tokenized(&bytes));
+        }
+
         #[test]
         fn ascii_fast_path_matches_the_general_path(text in "[a-zA-Z0-9_:.',; \n\t!?()\"-]{0,40}") {
             prop_assert_eq!(ours(&text), reference(&text));
