@@ -22,7 +22,9 @@ use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
-use crate::corpus::{Corpus, CorpusError, Decoded, DocLoc, Document, ReadOptions, Skipped};
+use crate::corpus::{
+    Corpus, CorpusError, Decoded, DocLoc, Document, RawRecord, ReadOptions, Skipped,
+};
 use crate::index::{Index, IndexDoc};
 use crate::lsh;
 use crate::minhash::{LANES, MinHasher, estimate_jaccard};
@@ -1040,7 +1042,18 @@ pub fn excerpts(
     want.sort_unstable();
     want.dedup();
     let mut out = FxHashMap::default();
-    read_back(&result.corpus, &result.docs, &want, read, |d, doc| {
+    let mut failure = None;
+    read_back(&result.corpus, &result.docs, &want, read, |d, rec| {
+        if failure.is_some() {
+            return;
+        }
+        let doc = match decode_back(&result.corpus, &result.docs, d, rec, read) {
+            Ok(doc) => doc,
+            Err(e) => {
+                failure = Some(e);
+                return;
+            }
+        };
         let cut = doc.text.len() > max_bytes;
         let mut text = doc.text;
         if cut {
@@ -1052,9 +1065,8 @@ pub fn excerpts(
             text.truncate(end);
         }
         out.insert(d, (text, cut));
-        Ok(())
     })?;
-    Ok(out)
+    failure.map_or(Ok(out), Err)
 }
 
 /// Characters in a document preview.
@@ -1088,18 +1100,23 @@ pub fn preview(text: &[u8], max: usize) -> String {
 }
 
 fn sketch(doc: &Document, params: &Params, hasher: &MinHasher, s: &mut Scratch) -> Sketch {
-    tokenize(&doc.text, &mut s.tokens);
-    shingle::word_hashes(&s.tokens, &mut s.words);
     s.hashes.clear();
     match params.unit {
-        Unit::Word => shingle::gram_hashes(&s.words, params.ngram, &mut s.window, &mut s.hashes),
-        Unit::Char => shingle::shingles(
-            &s.tokens,
-            params.unit,
-            params.ngram,
-            &mut s.shingle,
-            &mut s.hashes,
-        ),
+        Unit::Word => {
+            shingle::text_word_hashes(&doc.text, &mut s.tokens, &mut s.words);
+            shingle::gram_hashes(&s.words, params.ngram, &mut s.window, &mut s.hashes);
+        }
+        Unit::Char => {
+            tokenize(&doc.text, &mut s.tokens);
+            shingle::word_hashes(&s.tokens, &mut s.words);
+            shingle::shingles(
+                &s.tokens,
+                params.unit,
+                params.ngram,
+                &mut s.shingle,
+                &mut s.hashes,
+            );
+        }
     }
     s.sig.resize(params.num_perm, 0);
     hasher.sign(&s.hashes, &mut s.sig);
@@ -1153,33 +1170,37 @@ fn read_ahead(
     })
 }
 
-/// Reads documents `want` (sorted indices) again and hands each to `f` in index order, checking
-/// that its bytes are those hashed in pass 1.
+/// Reads the records of documents `want` (sorted indices) again and hands each to `f` in index
+/// order, undecoded: see [`decode_back`].
 fn read_back(
     corpus: &Corpus,
     docs: &DocTable,
     want: &[u32],
     read: &ReadOptions,
-    mut f: impl FnMut(u32, Document) -> Result<(), ScanError>,
+    mut f: impl FnMut(u32, RawRecord),
 ) -> Result<(), ScanError> {
     let locs: Vec<DocLoc> = want.iter().map(|&d| docs.locs[d as usize]).collect();
-    let mut failure = None;
-    corpus.reread(&locs, read, |i, doc| {
-        if failure.is_some() {
-            return;
-        }
-        let d = want[i];
-        if xxh3_128(&doc.text) != docs.content[d as usize] {
-            failure = Some(ScanError::Changed {
-                id: docs.id(d).to_string(),
-            });
-            return;
-        }
-        if let Err(e) = f(d, doc) {
-            failure = Some(e);
-        }
+    corpus.reread_raw(&locs, read, |i, rec| {
+        f(want[i], rec);
+        Ok(())
     })?;
-    failure.map_or(Ok(()), Err)
+    Ok(())
+}
+
+/// Decodes document `d` read back, checking that its bytes are those hashed in pass 1.
+fn decode_back(
+    corpus: &Corpus,
+    docs: &DocTable,
+    d: u32,
+    rec: RawRecord,
+    read: &ReadOptions,
+) -> Result<Document, ScanError> {
+    match corpus.decode(rec, read) {
+        Decoded::Doc(doc) if xxh3_128(&doc.text) == docs.content[d as usize] => Ok(doc),
+        _ => Err(ScanError::Changed {
+            id: docs.id(d).to_string(),
+        }),
+    }
 }
 
 /// Exact Jaccard similarity of each pair (`a < b`; sorted or not), holding at most
@@ -1319,8 +1340,7 @@ fn view_words<'a>(view: View<'a>, s: &'a mut Scratch) -> &'a [u64] {
     match view {
         View::Words(d) => &d.words,
         View::Text(doc) => {
-            tokenize(&doc.text, &mut s.tokens);
-            shingle::word_hashes(&s.tokens, &mut s.words);
+            shingle::text_word_hashes(&doc.text, &mut s.tokens, &mut s.words);
             &s.words
         }
     }
@@ -1364,34 +1384,63 @@ fn load_chunks<T: Send>(
             f(built)?;
         }
     }
-    let mut chunk: Vec<(u32, Document)> = Vec::new();
-    let mut chunk_bytes = 0usize;
-    let mut flush = |chunk: &mut Vec<(u32, Document)>| -> Result<(), ScanError> {
-        let built: Vec<(u32, T)> = chunk
-            .par_drain(..)
-            .map_init(Scratch::default, |s, (d, doc)| {
-                (d, build(d, View::Text(&doc), s))
-            })
-            .collect();
-        f(built)
-    };
-    read_back(corpus, docs, want, read, |d, doc| {
-        chunk_bytes += doc.text.len();
-        progress
-            .bytes
-            .fetch_add(doc.text.len() as u64, Ordering::Relaxed);
-        progress.docs.fetch_add(1, Ordering::Relaxed);
-        chunk.push((d, doc));
-        if chunk_bytes >= read.batch_bytes {
-            chunk_bytes = 0;
-            flush(&mut chunk)?;
+    // As in the first pass, one chunk is read ahead on a thread of its own while the previous
+    // one is built, so re-reading (sequential: seeks, decompression, JSON) overlaps the work.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u32, RawRecord)>>(1);
+        let reader = scope.spawn(move || {
+            let mut chunk = Vec::new();
+            let mut chunk_bytes = 0usize;
+            // The receiver only hangs up after a failure of its own, which it reports.
+            let mut hung_up = false;
+            let read = read_back(corpus, docs, want, read, |d, rec| {
+                if hung_up {
+                    return;
+                }
+                chunk_bytes += rec.bytes.len();
+                chunk.push((d, rec));
+                if chunk_bytes >= read.batch_bytes {
+                    chunk_bytes = 0;
+                    hung_up = tx.send(std::mem::take(&mut chunk)).is_err();
+                }
+            });
+            if read.is_ok() && !chunk.is_empty() {
+                let _ = tx.send(chunk);
+            }
+            read
+        });
+        let mut result = Ok(());
+        for mut chunk in rx.iter() {
+            let built: Result<Vec<(u32, T, usize)>, ScanError> = chunk
+                .par_drain(..)
+                .map_init(Scratch::default, |s, (d, rec)| {
+                    let doc = decode_back(corpus, docs, d, rec, read)?;
+                    Ok((d, build(d, View::Text(&doc), s), doc.text.len()))
+                })
+                .collect();
+            let built = match built {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            let bytes: usize = built.iter().map(|b| b.2).sum();
+            progress.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+            progress
+                .docs
+                .fetch_add(built.len() as u64, Ordering::Relaxed);
+            if let Err(e) = f(built.into_iter().map(|(d, t, _)| (d, t)).collect()) {
+                result = Err(e);
+                break;
+            }
         }
-        Ok(())
-    })?;
-    if !chunk.is_empty() {
-        flush(&mut chunk)?;
-    }
-    Ok(())
+        drop(rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| panic!("the corpus re-reader panicked"));
+        result.and(read)
+    })
 }
 
 #[cfg(test)]

@@ -332,4 +332,16 @@ impl Corpus {
     ) -> Result<(), CorpusError> {
         read::reread(self, locs, opts, f)
     }
+
+    /// [`Corpus::reread`] without decoding: `f(i, record)` gets the raw record, to be passed
+    /// to [`Corpus::decode`] (in parallel, say). A record that no longer decodes to a document
+    /// is the caller's to report as changed. Stops at the first error `f` returns.
+    pub fn reread_raw(
+        &self,
+        locs: &[DocLoc],
+        opts: &ReadOptions,
+        f: impl FnMut(usize, RawRecord) -> Result<(), CorpusError>,
+    ) -> Result<(), CorpusError> {
+        read::reread_raw(self, locs, opts, f)
+    }
 }

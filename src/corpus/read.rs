@@ -291,6 +291,28 @@ pub(super) fn reread(
     opts: &ReadOptions,
     mut f: impl FnMut(usize, Document),
 ) -> Result<(), CorpusError> {
+    reread_raw(corpus, locs, opts, |i, rec| {
+        let loc = rec.loc;
+        match decode(corpus, rec, opts) {
+            Decoded::Doc(d) => {
+                f(i, d);
+                Ok(())
+            }
+            Decoded::Skip(_) | Decoded::Blank => Err(CorpusError::Changed {
+                path: corpus.sources[loc.source as usize].name.clone(),
+                line: loc.line,
+            }),
+        }
+    })
+}
+
+/// See [`Corpus::reread_raw`].
+pub(super) fn reread_raw(
+    corpus: &Corpus,
+    locs: &[DocLoc],
+    opts: &ReadOptions,
+    mut f: impl FnMut(usize, RawRecord) -> Result<(), CorpusError>,
+) -> Result<(), CorpusError> {
     let mut order: Vec<usize> = (0..locs.len()).collect();
     if !locs.is_sorted() {
         // Stable: equal locations keep their index order.
@@ -309,7 +331,6 @@ pub(super) fn reread(
                     reason: "no such source",
                 })?;
         let mut reader = Rereader {
-            corpus,
             src,
             locs,
             opts,
@@ -326,14 +347,13 @@ pub(super) fn reread(
 
 /// Re-reads the wanted locations of one source.
 struct Rereader<'a, F> {
-    corpus: &'a Corpus,
     src: &'a Source,
     locs: &'a [DocLoc],
     opts: &'a ReadOptions,
     f: &'a mut F,
 }
 
-impl<F: FnMut(usize, Document)> Rereader<'_, F> {
+impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
     fn io_error(&self, source: io::Error) -> CorpusError {
         CorpusError::Io {
             path: self.src.name.clone(),
@@ -348,18 +368,15 @@ impl<F: FnMut(usize, Document)> Rereader<'_, F> {
         }
     }
 
-    /// Decodes a record read back and hands the document to every index wanting it.
-    /// `run` holds the indices (into `locs`) of one location.
+    /// Hands a record read back to every index wanting it. `run` holds the indices (into
+    /// `locs`) of one location.
     fn emit(&mut self, run: &[usize], loc: DocLoc, bytes: Vec<u8>) -> Result<(), CorpusError> {
-        let doc = match decode(self.corpus, RawRecord { loc, bytes }, self.opts) {
-            Decoded::Doc(d) => d,
-            Decoded::Skip(_) | Decoded::Blank => return Err(self.changed(loc)),
-        };
         if let Some((&last, rest)) = run.split_last() {
             for &i in rest {
-                (self.f)(i, doc.clone());
+                let bytes = bytes.clone();
+                (self.f)(i, RawRecord { loc, bytes })?;
             }
-            (self.f)(last, doc);
+            (self.f)(last, RawRecord { loc, bytes })?;
         }
         Ok(())
     }
