@@ -355,6 +355,7 @@ struct Scratch {
     grams: Vec<u64>,
     window: Vec<u8>,
     sig: Vec<u32>,
+    spans: Vec<std::ops::Range<usize>>,
 }
 
 /// What pass 1 keeps of one document besides its [`DocTable`] row.
@@ -699,16 +700,15 @@ pub fn scan_against(
             }
         };
         if !here.is_empty() {
-            tokenize(&doc.text, &mut s.tokens);
-            shingle::word_hashes(&s.tokens, &mut s.words);
+            shingle::text_word_hashes_spans(&doc.text, &mut s.tokens, &mut s.words, &mut s.spans);
         }
-        let spans = &s.tokens.tokens;
+        let spans = &s.spans;
         let located: Vec<(u32, u32, OccurrenceFound, Option<String>)> = here
             .iter()
             .map(|&(p, k)| {
                 let o = &groups[p as usize].occurrences[k as usize];
-                let first = spans[o.words.start as usize].span.start as u64;
-                let last = spans[o.words.end as usize - 1].span.end as u64;
+                let first = spans[o.words.start as usize].start as u64;
+                let last = spans[o.words.end as usize - 1].end as u64;
                 let (start, end) = widen_to_punctuation(&doc.text, first, last);
                 let occ = OccurrenceFound {
                     doc: o.doc,
@@ -790,8 +790,11 @@ pub fn scan_against(
 
 /// xxh3-64 of word hashes as little-endian bytes.
 fn words_hash(words: &[u64]) -> u64 {
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    xxhash_rust::xxh3::xxh3_64(&bytes)
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    for w in words {
+        h.update(&w.to_le_bytes());
+    }
+    h.digest()
 }
 
 /// Widens `[start, end)` over punctuation touching it (closing quotes and full stops after,

@@ -76,7 +76,24 @@ pub fn word_hashes(tokens: &Tokens, out: &mut Vec<u64>) {
 /// (`tokens` is only scratch for non-ASCII pieces).
 pub fn text_word_hashes(text: &[u8], tokens: &mut Tokens, out: &mut Vec<u64>) {
     out.clear();
-    crate::tokenize::fold_words(text, tokens, |w| out.push(xxh3_64_with_seed(w, WORD_SEED)));
+    crate::tokenize::fold_words(text, tokens, |w, _| {
+        out.push(xxh3_64_with_seed(w, WORD_SEED))
+    });
+}
+
+/// [`text_word_hashes`], also giving each word's byte span in `text`.
+pub fn text_word_hashes_spans(
+    text: &[u8],
+    tokens: &mut Tokens,
+    out: &mut Vec<u64>,
+    spans: &mut Vec<std::ops::Range<usize>>,
+) {
+    out.clear();
+    spans.clear();
+    crate::tokenize::fold_words(text, tokens, |w, span| {
+        out.push(xxh3_64_with_seed(w, WORD_SEED));
+        spans.push(span);
+    });
 }
 
 /// Appends the hash of every window of `n` word hashes (one window of all of them when there
@@ -164,6 +181,11 @@ mod tests {
         text_word_hashes(&text, &mut Tokens::default(), &mut b);
         assert_eq!(a.len(), 10);
         assert_eq!(a, b);
+        let mut spans = Vec::new();
+        text_word_hashes_spans(&text, &mut Tokens::default(), &mut b, &mut spans);
+        assert_eq!(a, b);
+        let expect: Vec<_> = t.tokens.iter().map(|t| t.span.clone()).collect();
+        assert_eq!(spans, expect);
     }
 
     #[test]

@@ -90,14 +90,14 @@ pub fn tokenize(text: &[u8], out: &mut Tokens) {
     }
 }
 
-/// Calls `each` with the folded form of every word of `text`, in order: the words
-/// [`tokenize`] finds, without their spans. Pure ASCII is folded byte by byte without building
-/// [`Tokens`] (the hot path of signing and verification); other pieces go through the general
-/// path in `scratch`.
-pub fn fold_words(text: &[u8], scratch: &mut Tokens, mut each: impl FnMut(&[u8])) {
+/// Calls `each(folded, span)` for every word of `text`, in order: the words [`tokenize`] finds,
+/// with their folded forms and byte spans, without keeping them. Pure ASCII is folded byte by
+/// byte without building [`Tokens`] (the hot path of signing, verification and locating
+/// passages); other pieces go through the general path in `scratch`.
+pub fn fold_words(text: &[u8], scratch: &mut Tokens, mut each: impl FnMut(&[u8], Range<usize>)) {
     let mut buf = Vec::with_capacity(64);
     if text.is_ascii() {
-        ascii_folded(text, &mut buf, &mut each);
+        ascii_folded(text, 0, &mut buf, &mut each);
         return;
     }
     let mut i = 0;
@@ -113,11 +113,14 @@ pub fn fold_words(text: &[u8], scratch: &mut Tokens, mut each: impl FnMut(&[u8])
         // (and segments) as it does inside the whole text.
         let piece = &text[start..i];
         if piece.is_ascii() {
-            ascii_folded(piece, &mut buf, &mut each);
+            ascii_folded(piece, start, &mut buf, &mut each);
         } else {
             tokenize(piece, scratch);
-            for w in 0..scratch.len() {
-                each(scratch.word(w).as_bytes());
+            for (w, t) in scratch.tokens.iter().enumerate() {
+                each(
+                    scratch.word(w).as_bytes(),
+                    start + t.span.start..start + t.span.end,
+                );
             }
         }
     }
@@ -140,9 +143,15 @@ const ASCII_FOLD: [u8; 256] = {
     t
 };
 
-/// The ASCII rule of [`ascii_words`], folded as [`fold_word`] folds ASCII.
+/// The ASCII rule of [`ascii_words`], folded as [`fold_word`] folds ASCII; spans are offset by
+/// `base`.
 #[inline]
-fn ascii_folded(b: &[u8], buf: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
+fn ascii_folded(
+    b: &[u8],
+    base: usize,
+    buf: &mut Vec<u8>,
+    each: &mut impl FnMut(&[u8], Range<usize>),
+) {
     let mut i = 0;
     while i < b.len() {
         if ASCII_FOLD[b[i] as usize] == 0 {
@@ -160,9 +169,10 @@ fn ascii_folded(b: &[u8], buf: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
             i += 1;
         }
         let word = &b[start..i];
+        let span = base + start..base + i;
         if plain {
             // Already lowercase without `_`: the folded form is the word itself.
-            each(word);
+            each(word, span);
         } else {
             buf.clear();
             buf.extend(
@@ -171,7 +181,7 @@ fn ascii_folded(b: &[u8], buf: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
                     .filter(|&c| c != 1),
             );
             if !buf.is_empty() {
-                each(buf);
+                each(buf, span);
             }
         }
     }
@@ -333,17 +343,23 @@ mod tests {
     }
 
     fn folded(text: &[u8]) -> Vec<String> {
+        folded_spans(text).into_iter().map(|w| w.0).collect()
+    }
+
+    fn folded_spans(text: &[u8]) -> Vec<(String, Range<usize>)> {
         let mut out = Vec::new();
-        fold_words(text, &mut Tokens::default(), |w| {
-            out.push(String::from_utf8(w.to_vec()).unwrap())
+        fold_words(text, &mut Tokens::default(), |w, span| {
+            out.push((String::from_utf8(w.to_vec()).unwrap(), span))
         });
         out
     }
 
-    fn tokenized(text: &[u8]) -> Vec<String> {
+    fn tokenized(text: &[u8]) -> Vec<(String, Range<usize>)> {
         let mut t = Tokens::default();
         tokenize(text, &mut t);
-        (0..t.len()).map(|i| t.word(i).to_string()).collect()
+        (0..t.len())
+            .map(|i| (t.word(i).to_string(), t.tokens[i].span.clone()))
+            .collect()
     }
 
     #[test]
@@ -357,17 +373,17 @@ mod tests {
     proptest! {
         #[test]
         fn fold_words_matches_tokenize_on_ascii(text in "[a-zA-Z0-9_:.',; \n\t!?()\"-]{0,60}") {
-            prop_assert_eq!(folded(text.as_bytes()), tokenized(text.as_bytes()));
+            prop_assert_eq!(folded_spans(text.as_bytes()), tokenized(text.as_bytes()));
         }
 
         #[test]
         fn fold_words_matches_tokenize_on_mixed_text(text in "[a-zA-Zé0-9_:.',; \u{2019}\u{00a0}\u{301}我们ไทยカナ\n-]{0,60}") {
-            prop_assert_eq!(folded(text.as_bytes()), tokenized(text.as_bytes()));
+            prop_assert_eq!(folded_spans(text.as_bytes()), tokenized(text.as_bytes()));
         }
 
         #[test]
         fn fold_words_matches_tokenize_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            prop_assert_eq!(folded(&bytes), tokenized(&bytes));
+            prop_assert_eq!(folded_spans(&bytes), tokenized(&bytes));
         }
 
         #[test]
