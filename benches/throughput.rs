@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the per-document stages (criterion, with byte throughput): tokenising,
 //! shingling (general tokenizer and the folded-word-hash path the pipeline runs), MinHash
-//! signing (dispatched and portable kernels) and band keys.
+//! signing (dispatched and portable kernels, one-permutation hashing) and band keys.
 //! Run with `cargo bench --bench throughput`.
 
 #[path = "support/synth.rs"]
@@ -8,7 +8,7 @@ mod synth;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dupsift::lsh::band_keys;
-use dupsift::minhash::MinHasher;
+use dupsift::minhash::{MinHasher, Scheme};
 use dupsift::shingle::{Scratch, Unit, gram_hashes, shingles, text_word_hashes};
 use dupsift::tokenize::{Tokens, tokenize};
 use std::hint::black_box;
@@ -84,6 +84,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for s in &sets {
                 hasher.sign_portable(black_box(s), &mut sig);
+            }
+        })
+    });
+    let oph = MinHasher::with_scheme(128, 42, Scheme::Oph);
+    g.bench_function("minhash128-oph", |b| {
+        b.iter(|| {
+            for s in &sets {
+                oph.sign(black_box(s), &mut sig);
             }
         })
     });

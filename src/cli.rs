@@ -17,6 +17,7 @@ use dupsift::cluster::KeepPolicy;
 use dupsift::corpus::Compression;
 use dupsift::corpus::ReadOptions;
 use dupsift::index::{Index, IndexParams};
+use dupsift::minhash::Scheme;
 use dupsift::passages::PassageParams;
 use dupsift::report::{
     CleanReport, Report, TEXT_ITEMS, Texts, human_bytes, write_check_github, write_check_json,
@@ -116,6 +117,15 @@ enum UnitArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+enum SchemeArg {
+    /// One permutation per signature value (--num-perm multiply-shift hashes per shingle).
+    Classic,
+    /// One-permutation hashing with optimal densification: one hash per shingle, several times
+    /// faster to sign; noisier for documents with fewer shingles than --num-perm.
+    Oph,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum VerifyArg {
     /// True Jaccard of the candidates' shingle sets (reads candidate documents twice).
     Exact,
@@ -183,6 +193,10 @@ struct CommonArgs {
     /// Seed of the MinHash permutations. Results are reproducible for a given seed.
     #[arg(long, default_value_t = 42, help_heading = "Detection")]
     seed: u64,
+
+    /// How signatures are computed.
+    #[arg(long, value_enum, default_value_t = SchemeArg::Classic, help_heading = "Detection")]
+    scheme: SchemeArg,
 
     /// How candidate pairs are confirmed.
     #[arg(long, value_enum, default_value_t = VerifyArg::Exact, help_heading = "Detection")]
@@ -507,6 +521,10 @@ fn params_of(args: &CommonArgs) -> Result<Params> {
             KeepArg::Shortest => KeepPolicy::Shortest,
         },
     )?;
+    params.scheme = match args.scheme {
+        SchemeArg::Classic => Scheme::Classic,
+        SchemeArg::Oph => Scheme::Oph,
+    };
     params.passages = (!args.no_passages).then_some(PassageParams {
         min_words: args.min_passage as usize,
         max_occurrences: args.max_occurrences,
@@ -912,7 +930,7 @@ fn run_index_info(args: IndexInfoArgs) -> Result<Exit> {
     )?;
     writeln!(
         w,
-        "parameters: --unit {} --ngram {} --num-perm {} --bands {} --rows {} --threshold {} --seed {} {}",
+        "parameters: --unit {} --ngram {} --num-perm {} --bands {} --rows {} --threshold {} --seed {} --scheme {} {}",
         p.unit,
         p.ngram,
         p.num_perm,
@@ -920,6 +938,7 @@ fn run_index_info(args: IndexInfoArgs) -> Result<Exit> {
         p.rows,
         p.threshold,
         p.seed,
+        p.scheme,
         match p.min_passage {
             Some(m) => format!("--min-passage {m}"),
             None => "--no-passages".to_string(),

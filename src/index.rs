@@ -17,8 +17,10 @@
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
+
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::minhash::Scheme;
 use crate::scan::Params;
 use crate::shingle::Unit;
 
@@ -45,6 +47,9 @@ pub struct IndexParams {
     pub threshold: f64,
     /// Permutation seed.
     pub seed: u64,
+    /// Signature scheme (absent, i.e. classic, in indexes written before it existed).
+    #[serde(default, skip_serializing_if = "Scheme::is_classic")]
+    pub scheme: Scheme,
     /// Shortest passage (fingerprints depend on it); `None` without passages.
     pub min_passage: Option<usize>,
     /// The shingle and word hash format (constants of [`crate::shingle`]).
@@ -65,6 +70,7 @@ impl IndexParams {
             rows: p.rows,
             threshold: p.threshold,
             seed: p.seed,
+            scheme: p.scheme,
             min_passage: p.passages.as_ref().map(|pp| pp.min_words),
             hash_format: HASH_FORMAT,
         }
@@ -94,6 +100,7 @@ impl IndexParams {
             here.threshold.to_string(),
         );
         cmp("seed", self.seed.to_string(), here.seed.to_string());
+        cmp("scheme", self.scheme.to_string(), here.scheme.to_string());
         let mp = |m: Option<usize>| m.map_or("off".to_string(), |m| m.to_string());
         cmp("min-passage", mp(self.min_passage), mp(here.min_passage));
         cmp(

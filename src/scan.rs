@@ -27,7 +27,7 @@ use crate::corpus::{
 };
 use crate::index::{Index, IndexDoc};
 use crate::lsh;
-use crate::minhash::{LANES, MinHasher, estimate_jaccard};
+use crate::minhash::{LANES, MinHasher, Scheme, estimate_jaccard};
 use crate::passages::{self, Fingerprint, PassageParams, Words};
 use crate::shingle::{self, Unit};
 use crate::tokenize::{Tokens, tokenize};
@@ -50,6 +50,9 @@ pub struct Params {
     pub threshold: f64,
     /// Seed of the MinHash permutations.
     pub seed: u64,
+    /// How signatures are computed (left out of reports when classic, the default).
+    #[serde(skip_serializing_if = "Scheme::is_classic")]
+    pub scheme: Scheme,
     /// How candidates are verified.
     pub verify: Verify,
     /// Which member a cluster keeps.
@@ -110,6 +113,7 @@ impl Params {
             rows,
             threshold,
             seed,
+            scheme: Scheme::Classic,
             verify,
             keep,
             passages: Some(PassageParams::default()),
@@ -397,7 +401,7 @@ pub fn scan_against(
     if strict && let Some(s) = skipped.first() {
         return Err(ScanError::Strict(s.clone()));
     }
-    let hasher = MinHasher::new(params.num_perm, params.seed);
+    let hasher = MinHasher::with_scheme(params.num_perm, params.seed, params.scheme);
     let keep_sigs = params.verify == Verify::Estimate;
 
     let mut docs = DocTable::default();
@@ -983,7 +987,7 @@ pub fn index_documents(
     if strict && let Some(s) = skipped.first() {
         return Err(ScanError::Strict(s.clone()));
     }
-    let hasher = MinHasher::new(params.num_perm, params.seed);
+    let hasher = MinHasher::with_scheme(params.num_perm, params.seed, params.scheme);
     progress.enter(Stage::Reading, corpus.total_size());
     read_ahead(
         &corpus,

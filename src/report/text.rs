@@ -52,10 +52,14 @@ pub fn write_text(
     )?;
     writeln!(
         w,
-        "{} {}-grams, {} permutations ({} bands x {} rows), threshold {}, {} verification",
+        "{} {}-grams, {} {} ({} bands x {} rows), threshold {}, {} verification",
         p.unit,
         p.ngram,
         p.num_perm,
+        match p.scheme {
+            crate::minhash::Scheme::Classic => "permutations",
+            crate::minhash::Scheme::Oph => "one-permutation bins",
+        },
         p.bands,
         p.rows,
         p.threshold,

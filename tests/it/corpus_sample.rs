@@ -133,6 +133,19 @@ fn corpus_report() -> Value {
     scan_json(&["corpus"])
 }
 
+/// One-permutation hashing only changes which pairs become candidates; with exact verification
+/// the bundled corpus (clusters far from the threshold) gives the same clusters and similarities.
+#[test]
+fn one_permutation_hashing_finds_the_same_clusters() {
+    let classic = corpus_report();
+    let oph = scan_json(&["corpus", "--scheme", "oph"]);
+    assert_eq!(oph["params"]["scheme"], "oph");
+    assert!(classic["params"].get("scheme").is_none());
+    assert_eq!(oph["clusters"], classic["clusters"]);
+    assert_eq!(oph["passages"], classic["passages"]);
+    assert!(!clusters(&oph).is_empty());
+}
+
 #[test]
 fn sample_corpus_finds_the_documented_clusters() {
     let r = corpus_report();

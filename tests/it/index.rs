@@ -297,7 +297,7 @@ fn expected_info(file: &str, texts: &[&str], size: u64, params: &str) -> Vec<Str
     ]
 }
 
-const DEFAULT_PARAMS: &str = "--unit word --ngram 5 --num-perm 128 --bands 18 --rows 6 --threshold 0.8 --seed 42 --min-passage 50";
+const DEFAULT_PARAMS: &str = "--unit word --ngram 5 --num-perm 128 --bands 18 --rows 6 --threshold 0.8 --seed 42 --scheme classic --min-passage 50";
 
 // ---------------------------------------------------------------------------------------------
 // Comparing findings.
@@ -468,7 +468,7 @@ fn build_info_and_add_round_trip() {
         ],
     );
     let size = read(t, "out/p.dsx").len() as u64;
-    let params = "--unit word --ngram 4 --num-perm 128 --bands 18 --rows 6 --threshold 0.8 --seed 7 --no-passages";
+    let params = "--unit word --ngram 4 --num-perm 128 --bands 18 --rows 6 --threshold 0.8 --seed 7 --scheme classic --no-passages";
     assert_eq!(
         info(t, "out/p.dsx"),
         expected_info("out/p.dsx", &pass, size, params)
@@ -494,7 +494,7 @@ fn build_info_and_add_round_trip() {
         ],
     );
     let size = read(t, "q.dsx").len() as u64;
-    let params = "--unit word --ngram 5 --num-perm 64 --bands 8 --rows 8 --threshold 0.9 --seed 42 --min-passage 30";
+    let params = "--unit word --ngram 5 --num-perm 64 --bands 8 --rows 8 --threshold 0.9 --seed 42 --scheme classic --min-passage 30";
     assert_eq!(
         info(t, "q.dsx"),
         expected_info("q.dsx", &pass, size, params)
@@ -506,7 +506,7 @@ fn build_info_and_add_round_trip() {
         ("out/p.dsx", "--ngram 4 --seed 7 --no-passages"),
         (
             "q.dsx",
-            "--unit word --ngram 5 --num-perm 64 --bands 8 --rows 8 --threshold 0.9 --seed 42 --min-passage 30",
+            "--unit word --ngram 5 --num-perm 64 --bands 8 --rows 8 --threshold 0.9 --seed 42 --scheme classic --min-passage 30",
         ),
     ] {
         let shown = info(t, file)[3].clone();
@@ -533,7 +533,7 @@ fn build_info_and_add_round_trip() {
             "q.dsx",
             &with_unrel,
             size,
-            "--unit word --ngram 5 --num-perm 64 --bands 8 --rows 8 --threshold 0.9 --seed 42 --min-passage 30"
+            "--unit word --ngram 5 --num-perm 64 --bands 8 --rows 8 --threshold 0.9 --seed 42 --scheme classic --min-passage 30"
         )
     );
 }
@@ -875,6 +875,10 @@ fn parameters_that_disagree_with_the_index_are_refused() {
             &["min-passage is 50 in the index, 60 here"],
         ),
         (&["--seed", "1"], &["seed is 42 in the index, 1 here"]),
+        (
+            &["--scheme", "oph"],
+            &["scheme is classic in the index, oph here"],
+        ),
         (
             &["--unit", "char"],
             &["unit is word in the index, char here"],
