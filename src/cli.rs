@@ -584,6 +584,11 @@ fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option
         }
         Err(e) => return Err(e.into()),
     };
+    if !args.quiet {
+        for w in &result.warnings {
+            eprintln!("dupsift: warning: {w}");
+        }
+    }
     if args.timings {
         let times: Vec<String> = progress
             .stage_times()

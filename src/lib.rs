@@ -11,6 +11,7 @@
 //! | shingle | [`shingle`] | words → `u64` hashes of n-unit windows (seeded xxh3) |
 //! | sign | [`minhash`] | shingle hashes → `num_perm` minima |
 //! | band | [`lsh`] | signatures → band keys → candidate pairs |
+//! | (between passes) | [`spill`] | each document's 32-bit word hashes, kept on disk for the later passes |
 //! | verify | [`verify`] | candidate pairs → pairs at or above the threshold |
 //! | cluster | [`cluster`] | pairs + exact duplicates → clusters with a kept document |
 //! | report | [`report`] | clusters → JSON / text |
@@ -50,5 +51,6 @@ pub mod passages;
 pub mod report;
 pub mod scan;
 pub mod shingle;
+pub mod spill;
 pub mod tokenize;
 pub mod verify;

@@ -30,6 +30,7 @@ use crate::lsh;
 use crate::minhash::{LANES, MinHasher, Scheme, estimate_jaccard};
 use crate::passages::{self, Fingerprint, PassageParams, Words};
 use crate::shingle::{self, Unit};
+use crate::spill::{Spill, SpillWriter};
 use crate::tokenize::{Tokens, tokenize};
 use crate::verify::{self, Verify, jaccard_sorted};
 
@@ -211,6 +212,9 @@ pub enum ScanError {
     /// `--strict` and an input could not be used.
     #[error("{}{}: {} (--strict stops at the first bad input)", .0.path, .0.line.map(|l| format!(":{l}")).unwrap_or_default(), .0.reason)]
     Strict(Skipped),
+    /// The temporary file of word hashes could not be read back.
+    #[error("reading the scan's temporary file: {0}")]
+    Spill(#[source] std::io::Error),
     /// A document read in the first pass was different when read again.
     #[error("{id}: the document changed while it was being scanned")]
     Changed {
@@ -314,6 +318,9 @@ pub struct ScanResult {
     pub passage_documents: u64,
     /// Bytes in passage occurrences beyond each passage's first (overlaps counted once).
     pub passage_cut_bytes: u64,
+    /// Things the user should know that did not change the findings (e.g. a slower path
+    /// taken because no temporary file could be written).
+    pub warnings: Vec<String>,
 }
 
 /// A repeated passage as reported.
@@ -360,12 +367,15 @@ struct Scratch {
     window: Vec<u8>,
     sig: Vec<u32>,
     spans: Vec<std::ops::Range<usize>>,
+    spans_words: Vec<u32>,
 }
 
 /// What pass 1 keeps of one document besides its [`DocTable`] row.
 struct Sketch {
     shingles: u32,
     words: u32,
+    /// The 32-bit word hashes for the spill; empty when not spilling.
+    spilled: Vec<u32>,
     keys: Vec<u64>,
     sig: Vec<u32>,
     fingerprints: Vec<(u64, u32)>,
@@ -445,6 +455,14 @@ pub fn scan_against(
         }
     }
     let prior_docs = docs.len() as u32;
+    let mut warnings = Vec::new();
+    // Later passes need only the words of word-shingled documents; character shingles and
+    // estimated verification without passages read nothing again.
+    let mut spill = (spill_enabled()
+        && params.unit == Unit::Word
+        && (params.verify == Verify::Exact || params.passages.is_some()))
+    .then(SpillWriter::new)
+    .and_then(|w| w.map_err(|e| warnings.push(spill_warning(&e))).ok());
 
     progress.enter(Stage::Reading, corpus.total_size());
     read_ahead(
@@ -502,13 +520,19 @@ pub fn scan_against(
                 .par_iter()
                 .zip(&to_sign)
                 .map_init(Scratch::default, |s, (doc, &sign)| {
-                    sign.then(|| sketch(doc, params, &hasher, s))
+                    sign.then(|| sketch(doc, params, &hasher, spill.is_some(), s))
                 })
                 .collect();
             for (i, sk) in sketches.into_iter().enumerate() {
                 let index = docs.len() - batch_docs.len() + i;
                 match sk {
                     Some(sk) => {
+                        if let Some(w) = &mut spill
+                            && let Err(e) = w.push(&sk.spilled)
+                        {
+                            warnings.push(spill_warning(&e));
+                            spill = None;
+                        }
                         docs.shingles.push(sk.shingles);
                         docs.words.push(sk.words);
                         fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| {
@@ -527,6 +551,13 @@ pub fn scan_against(
                         // An exact duplicate: it shares its original's shingles, keys and signature.
                         // Its passages are its original's, so it takes no part in passage search.
                         let o = docs.original[index] as usize;
+                        if let Some(w) = &mut spill {
+                            // Only originals are read back; an indexed original has no entry.
+                            match o.checked_sub(prior_docs as usize) {
+                                Some(k) => w.push_copy(k),
+                                None => w.push_copy_empty(),
+                            }
+                        }
                         docs.shingles.push(docs.shingles[o]);
                         docs.words.push(docs.words[o]);
                         keys.extend_from_within(o * params.bands..(o + 1) * params.bands);
@@ -553,9 +584,16 @@ pub fn scan_against(
         .map(|d| docs.original[d] == d as u32 && docs.shingles[d] > 0)
         .collect();
     let candidates = lsh::candidate_pairs(&keys, params.bands, &eligible);
+    let spill = spill.and_then(|w| {
+        w.finish()
+            .map_err(|e| warnings.push(spill_warning(&e)))
+            .ok()
+    });
     let src = Sources {
         corpus: &corpus,
         prior,
+        prior_docs,
+        spill: spill.as_ref(),
         read,
     };
     drop(keys);
@@ -789,6 +827,7 @@ pub fn scan_against(
         self_repeating,
         passage_documents,
         passage_cut_bytes,
+        warnings,
     })
 }
 
@@ -925,7 +964,7 @@ fn align_passages(
         let block = &involved[start..end];
         let (lo, hi) = (block[0], block[block.len() - 1]);
         let mut mem: FxHashMap<u32, Words> = FxHashMap::default();
-        load_chunks(src, docs, block, progress, doc_words, |chunk| {
+        load_words(src, docs, block, progress, doc_words, |chunk| {
             mem.extend(chunk);
             Ok(())
         })?;
@@ -939,7 +978,7 @@ fn align_passages(
         let mut later: Vec<u32> = outer.iter().map(|g| g[0].b).collect();
         later.dedup();
         let mut next = 0;
-        load_chunks(src, docs, &later, progress, doc_words, |chunk| {
+        load_words(src, docs, &later, progress, doc_words, |chunk| {
             let last = chunk.last().map_or(0, |c| c.0);
             let chunk: FxHashMap<u32, Words> = chunk.into_iter().collect();
             let end = next + outer[next..].partition_point(|g| g[0].b <= last);
@@ -968,8 +1007,8 @@ fn align_groups(
         .collect()
 }
 
-fn doc_words(_: u32, view: View<'_>, s: &mut Scratch) -> Words {
-    passages::words(view_words(view, s))
+fn doc_words(_: u32, words: &[u32], _: &mut Scratch) -> Words {
+    words.to_vec()
 }
 
 /// Reads `inputs` and appends each document to `index` as a later check needs it (word
@@ -1005,7 +1044,7 @@ pub fn index_documents(
                 })
                 .map_init(Scratch::default, |s, doc| {
                     let doc = doc?;
-                    let sk = sketch(&doc, params, &hasher, s);
+                    let sk = sketch(&doc, params, &hasher, false, s);
                     Ok(IndexDoc {
                         id: doc.id,
                         bytes: doc.text.len() as u64,
@@ -1106,7 +1145,13 @@ pub fn preview(text: &[u8], max: usize) -> String {
     out
 }
 
-fn sketch(doc: &Document, params: &Params, hasher: &MinHasher, s: &mut Scratch) -> Sketch {
+fn sketch(
+    doc: &Document,
+    params: &Params,
+    hasher: &MinHasher,
+    spill: bool,
+    s: &mut Scratch,
+) -> Sketch {
     s.hashes.clear();
     match params.unit {
         Unit::Word => {
@@ -1139,6 +1184,11 @@ fn sketch(doc: &Document, params: &Params, hasher: &MinHasher, s: &mut Scratch) 
     Sketch {
         shingles: s.hashes.len().min(u32::MAX as usize) as u32,
         words: s.words.len().min(u32::MAX as usize) as u32,
+        spilled: if spill {
+            passages::words(&s.words)
+        } else {
+            Vec::new()
+        },
         keys,
         sig: if params.verify == Verify::Estimate {
             s.sig.clone()
@@ -1302,10 +1352,16 @@ fn load_sets(
 ) -> Result<FxHashMap<u32, Vec<u64>>, ScanError> {
     let mut sets = FxHashMap::default();
     sets.reserve(need.len());
-    let build = |_: u32, view: View<'_>, s: &mut Scratch| {
-        let mut set = Vec::new();
-        match (params.unit, view) {
-            (Unit::Char, View::Text(doc)) => {
+    let keep = |chunk: Vec<(u32, Vec<u64>)>| {
+        sets.extend(chunk);
+        Ok(())
+    };
+    if params.unit == Unit::Char {
+        // Indexes hold word shingles only (char units are refused when one is built), so
+        // every document here has its text.
+        let build = |_: u32, view: View<'_>, s: &mut Scratch| {
+            let mut set = Vec::new();
+            if let View::Text(doc) = view {
                 tokenize(&doc.text, &mut s.tokens);
                 shingle::shingle_set(
                     &s.tokens,
@@ -1315,22 +1371,21 @@ fn load_sets(
                     &mut set,
                 );
             }
-            // Indexes hold word shingles only (char units are refused when one is built).
-            _ => {
-                let mut window = std::mem::take(&mut s.window);
-                shingle::gram_hashes(view_words(view, s), params.ngram, &mut window, &mut set);
-                s.window = window;
-                set.sort_unstable();
-                set.dedup();
-            }
-        }
-        set.shrink_to_fit();
-        set
-    };
-    load_chunks(src, docs, need, progress, build, |chunk| {
-        sets.extend(chunk);
-        Ok(())
-    })?;
+            set.shrink_to_fit();
+            set
+        };
+        load_chunks(src, docs, need, progress, build, keep)?;
+    } else {
+        let build = |_: u32, words: &[u32], _: &mut Scratch| {
+            let mut set = Vec::new();
+            shingle::verify_gram_hashes(words, params.ngram, &mut set);
+            set.sort_unstable();
+            set.dedup();
+            set.shrink_to_fit();
+            set
+        };
+        load_words(src, docs, need, progress, build, keep)?;
+    }
     Ok(sets)
 }
 
@@ -1353,12 +1408,98 @@ fn view_words<'a>(view: View<'a>, s: &'a mut Scratch) -> &'a [u64] {
     }
 }
 
+/// Whether pass 1 may keep word hashes in a temporary file (the default). `DUPSIFT_SPILL=0`
+/// turns it off: later passes then read and tokenise the text again, with the same results
+/// (a test compares the two).
+fn spill_enabled() -> bool {
+    std::env::var_os("DUPSIFT_SPILL").is_none_or(|v| v != "0")
+}
+
+fn spill_warning(e: &std::io::Error) -> String {
+    format!(
+        "no temporary file for word hashes ({e}; set TMPDIR to a writable directory with room \
+         for about 4 bytes per word of text); reading the text again instead, which is slower"
+    )
+}
+
+/// Like [`load_chunks`], for builders that need only a document's 32-bit word hashes: read
+/// from the spill when pass 1 wrote one, from the index for indexed documents, from the text
+/// otherwise.
+fn load_words<T: Send>(
+    src: Sources<'_>,
+    docs: &DocTable,
+    want: &[u32],
+    progress: &Progress,
+    build: impl Fn(u32, &[u32], &mut Scratch) -> T + Sync,
+    mut f: impl FnMut(Vec<(u32, T)>) -> Result<(), ScanError>,
+) -> Result<(), ScanError> {
+    let Some(spill) = src.spill else {
+        let from_view = |d: u32, view: View<'_>, s: &mut Scratch| {
+            let mut words = std::mem::take(&mut s.spans_words);
+            words.clear();
+            words.extend(view_words(view, s).iter().map(|&h| h as u32));
+            let out = build(d, &words, s);
+            s.spans_words = words;
+            out
+        };
+        return load_chunks(src, docs, want, progress, from_view, f);
+    };
+    let total: u64 = want.iter().map(|&d| docs.bytes[d as usize]).sum();
+    progress.total.fetch_add(total, Ordering::Relaxed);
+    // Chunks of about a batch of words, so that memory stays bounded as with text.
+    let per_chunk = (src.read.batch_bytes / 4).max(1);
+    let mut start = 0;
+    while start < want.len() {
+        let mut end = start;
+        let mut words = 0usize;
+        while end < want.len() && (end == start || words < per_chunk) {
+            words += docs.words[want[end] as usize] as usize;
+            end += 1;
+        }
+        let part = &want[start..end];
+        let built: Result<Vec<(u32, T)>, ScanError> = part
+            .par_iter()
+            .map_init(Scratch::default, |s, &d| {
+                let mut words = std::mem::take(&mut s.spans_words);
+                if d < src.prior_docs {
+                    let doc = &src
+                        .prior
+                        .expect("indexed documents come with their index")
+                        .docs[docs.locs[d as usize].line as usize];
+                    words.clear();
+                    words.extend(doc.words.iter().map(|&h| h as u32));
+                } else {
+                    spill
+                        .read((d - src.prior_docs) as usize, &mut words)
+                        .map_err(ScanError::Spill)?;
+                }
+                let out = build(d, &words, s);
+                s.spans_words = words;
+                Ok((d, out))
+            })
+            .collect();
+        let built = built?;
+        let bytes: u64 = part.iter().map(|&d| docs.bytes[d as usize]).sum();
+        progress.bytes.fetch_add(bytes, Ordering::Relaxed);
+        progress
+            .docs
+            .fetch_add(part.len() as u64, Ordering::Relaxed);
+        f(built)?;
+        start = end;
+    }
+    Ok(())
+}
+
 /// Where the documents of a scan can be read again: the corpus, and the index the first
 /// documents came from.
 #[derive(Clone, Copy)]
 struct Sources<'a> {
     corpus: &'a Corpus,
     prior: Option<&'a Index>,
+    /// Documents `0..prior_docs` come from `prior`.
+    prior_docs: u32,
+    /// The words of documents `prior_docs..`, when pass 1 could write them.
+    spill: Option<&'a Spill>,
     read: &'a ReadOptions,
 }
 

@@ -123,6 +123,31 @@ pub fn gram_hashes(word_hashes: &[u64], n: usize, window: &mut Vec<u8>, out: &mu
     }
 }
 
+/// The shingle hashes exact verification compares: like [`gram_hashes`], over 32-bit word
+/// hashes (the low half of each word hash, what a scan keeps between passes). Two documents'
+/// sets are compared with each other only, so this is no stored format; the Jaccard similarity
+/// equals that of [`gram_hashes`] sets unless two different words of a pair share 32 bits.
+pub fn verify_gram_hashes(words: &[u32], n: usize, out: &mut Vec<u64>) {
+    if words.is_empty() {
+        return;
+    }
+    let n = n.min(words.len());
+    out.reserve(words.len() + 1 - n);
+    let bytes: std::borrow::Cow<'_, [u8]> = if cfg!(target_endian = "little") {
+        // SAFETY: u32 has no padding and every byte pattern is a valid u8; the slice covers
+        // exactly the memory of `words` for its lifetime. On little-endian targets these are
+        // the words' little-endian bytes.
+        std::borrow::Cow::Borrowed(unsafe {
+            std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), std::mem::size_of_val(words))
+        })
+    } else {
+        std::borrow::Cow::Owned(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+    };
+    for i in 0..=words.len() - n {
+        out.push(xxh3_64_with_seed(&bytes[4 * i..4 * (i + n)], SHINGLE_SEED));
+    }
+}
+
 #[cfg(target_endian = "little")]
 fn bytemuck_u64(words: &[u64]) -> &[u8] {
     // SAFETY: u64 has no padding and every byte pattern is a valid u8; the slice covers exactly
@@ -186,6 +211,26 @@ mod tests {
         assert_eq!(a, b);
         let expect: Vec<_> = t.tokens.iter().map(|t| t.span.clone()).collect();
         assert_eq!(spans, expect);
+    }
+
+    #[test]
+    fn verification_grams_hash_32_bit_windows() {
+        let words = [1u32, 0x0102_0304, u32::MAX];
+        let mut out = Vec::new();
+        verify_gram_hashes(&words, 2, &mut out);
+        let expect: Vec<u64> = words
+            .windows(2)
+            .map(|w| {
+                let bytes: Vec<u8> = w.iter().flat_map(|h| h.to_le_bytes()).collect();
+                xxh3_64_with_seed(&bytes, SHINGLE_SEED)
+            })
+            .collect();
+        assert_eq!(out, expect);
+        out.clear();
+        verify_gram_hashes(&words, 9, &mut out);
+        assert_eq!(out.len(), 1);
+        verify_gram_hashes(&[], 5, &mut out);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -80,6 +80,39 @@ fn generated_corpus_report_is_identical_across_thread_counts_and_runs() {
         .expect("run dupsift");
     assert!(blocked.status.success());
     assert_same(&one, &blocked.stdout, "default vs tiny verification blocks");
+    // Later passes read word hashes from a temporary file by default; reading the text again
+    // (turned off, or no temporary directory) finds the same, and says why it is slower.
+    let reread = dupsift()
+        .current_dir(t.path())
+        .env("DUPSIFT_SPILL", "0")
+        .args(json_args(&["d", "-j", "2"]))
+        .output()
+        .expect("run dupsift");
+    assert!(reread.status.success());
+    assert_same(
+        &one,
+        &reread.stdout,
+        "word hashes from the spill vs from the text",
+    );
+    assert!(
+        reread.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&reread.stderr)
+    );
+    let no_tmp = dupsift()
+        .current_dir(t.path())
+        .env("TMPDIR", t.path().join("no-such-dir"))
+        .args(["scan", "d", "-j", "2", "--format", "json"])
+        .output()
+        .expect("run dupsift");
+    assert!(no_tmp.status.success());
+    assert_same(&one, &no_tmp.stdout, "no temporary directory");
+    let err = String::from_utf8_lossy(&no_tmp.stderr);
+    assert!(
+        err.starts_with("dupsift: warning: no temporary file for word hashes (")
+            && err.contains("set TMPDIR to a writable directory"),
+        "{err}"
+    );
     let r = parse_report(&one);
     assert!(
         summary(&r, "documents") > 1500,
@@ -88,4 +121,7 @@ fn generated_corpus_report_is_identical_across_thread_counts_and_runs() {
     );
     // Every base with a variant (two words of 400 changed) or a record (one word) is a cluster.
     assert_eq!(summary(&r, "clusters"), families as u64);
+    // The variants also share long runs of words with their bases: passages exercise the
+    // spilled word hashes as much as verification does.
+    assert!(summary(&r, "passages") > 100, "{}", summary(&r, "passages"));
 }
