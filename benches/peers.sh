@@ -7,8 +7,9 @@
 # Needs the harness directory (PEERS_DIR, default ../shared/bench beside the checkout) with its
 # venv set up (bash $PEERS_DIR/setup_peers.sh). The corpus is generated once into
 # $BENCH_DATA (default /tmp/benchdata). dupsift runs with default parameters (exact
-# verification, banding chosen for recall, repeated passages on) and with --no-passages
-# (document level only, what the peers do); its pairs are the pairs its clusters imply.
+# verification, banding chosen for recall, repeated passages on), with --no-passages
+# (document level only, what the peers do) and with --scheme oph --no-passages
+# (one-permutation hashing); its pairs are the pairs its clusters imply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-medium}"
@@ -27,4 +28,5 @@ conv="$PWD/benches/pairs_from_report.py"
 "$VENV/bin/python" "$PEERS_DIR/peers.py" --corpus "$corpus" --runs "$runs" --peers "$peers" \
   --out "${BENCH_OUT:-/tmp/dupsift-peers-$size.json}" \
   --cmd "dupsift=sh -c '$bin scan {corpus} --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
-  --cmd "dupsift-no-passages=sh -c '$bin scan {corpus} --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'"
+  --cmd "dupsift-no-passages=sh -c '$bin scan {corpus} --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
+  --cmd "dupsift-oph-no-passages=sh -c '$bin scan {corpus} --scheme oph --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'"

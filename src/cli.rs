@@ -595,7 +595,11 @@ fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option
             .iter()
             .map(|(stage, t)| format!("{} {:.2} s", stage_name(*stage), t.as_secs_f64()))
             .collect();
-        eprintln!("dupsift: {}", times.join(", "));
+        eprintln!(
+            "dupsift: {} (MinHash kernel {})",
+            times.join(", "),
+            dupsift::minhash::MinHasher::kernel_name()
+        );
     }
     Ok(Some(result))
 }

@@ -7,9 +7,10 @@
 //!
 //! The kernel is the hot loop of the whole tool: it walks the permutations in blocks of
 //! [`LANES`], keeping a block's minima in registers while it streams the shingles, in
-//! straight-line code that LLVM vectorises. On x86-64 the same code is compiled a second time
-//! for AVX2 and chosen at run time, so the release binary is fast without `-C target-cpu`; the
-//! portable build is the fallback (and is tested: [`MinHasher::sign_portable`]).
+//! straight-line code that LLVM vectorises. On x86-64 the same code is compiled again for
+//! AVX-512 (F + DQ, for 64-bit lane multiplies) and for AVX2, and the best one the CPU has is
+//! chosen at run time, so the release binary is fast without `-C target-cpu`; the portable
+//! build is the fallback (and is tested: [`MinHasher::sign_portable`]).
 //!
 //! With [`Scheme::Oph`] (opt-in), one hash per shingle replaces the `num_perm` permutations:
 //! one-permutation hashing (Li, Owen and Zhang, 2012) sends each shingle to one of `num_perm`
@@ -125,10 +126,12 @@ impl MinHasher {
         }
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") && !force_portable() {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.sign_avx2(shingles, out) };
-                return;
+            match kernel() {
+                // SAFETY: `kernel` chose it because the CPU supports AVX-512F and DQ.
+                Kernel::Avx512 => return unsafe { self.sign_avx512(shingles, out) },
+                // SAFETY: as above, for AVX2.
+                Kernel::Avx2 => return unsafe { self.sign_avx2(shingles, out) },
+                Kernel::Portable => {}
             }
         }
         self.sign_portable(shingles, out);
@@ -180,6 +183,55 @@ impl MinHasher {
     unsafe fn sign_avx2(&self, shingles: &[u64], out: &mut [u32]) {
         sign_kernel(&self.a, &self.b, shingles, out);
     }
+
+    /// AVX-512DQ multiplies eight 64-bit lanes in one instruction, where AVX2 needs three
+    /// 32-bit multiplies and shifts per lane pair.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn sign_avx512(&self, shingles: &[u64], out: &mut [u32]) {
+        sign_kernel(&self.a, &self.b, shingles, out);
+    }
+
+    /// Which kernel [`MinHasher::sign`] runs on this machine: `"avx512"`, `"avx2"` or
+    /// `"portable"`.
+    pub fn kernel_name() -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match kernel() {
+                Kernel::Avx512 => return "avx512",
+                Kernel::Avx2 => return "avx2",
+                Kernel::Portable => {}
+            }
+        }
+        "portable"
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+/// The best kernel the CPU supports, detected once. `DUPSIFT_PORTABLE=1` forces the portable
+/// one; `DUPSIFT_PORTABLE=avx2` stops at AVX2 (so CI can test every kernel on one machine).
+#[cfg(target_arch = "x86_64")]
+fn kernel() -> Kernel {
+    use std::sync::OnceLock;
+    static KERNEL: OnceLock<Kernel> = OnceLock::new();
+    *KERNEL.get_or_init(|| {
+        let force = std::env::var("DUPSIFT_PORTABLE").unwrap_or_default();
+        let avx512 =
+            std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq");
+        let avx2 = std::is_x86_feature_detected!("avx2");
+        match force.as_str() {
+            "" | "0" if avx512 => Kernel::Avx512,
+            "" | "0" | "avx2" if avx2 => Kernel::Avx2,
+            _ => Kernel::Portable,
+        }
+    })
 }
 
 /// A 64-bit finaliser (SplitMix64's): every output bit depends on every input bit.
@@ -194,13 +246,6 @@ fn mix64(mut z: u64) -> u64 {
 #[inline(always)]
 fn reduce(x: u64, k: usize) -> usize {
     (((x & 0xffff_ffff) * k as u64) >> 32) as usize
-}
-
-/// `DUPSIFT_PORTABLE=1` forces the baseline kernel, so CI can test it on any machine.
-fn force_portable() -> bool {
-    use std::sync::OnceLock;
-    static FORCE: OnceLock<bool> = OnceLock::new();
-    *FORCE.get_or_init(|| std::env::var_os("DUPSIFT_PORTABLE").is_some_and(|v| v != "0"))
 }
 
 #[inline(always)]
@@ -286,6 +331,28 @@ mod tests {
             sig(&MinHasher::new(32, 1), &s),
             sig(&MinHasher::new(32, 2), &s)
         );
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn every_kernel_the_cpu_has_agrees_with_the_portable_one() {
+        let m = MinHasher::new(128, 42);
+        let s: Vec<u64> = (0..1000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ i)
+            .collect();
+        let mut p = vec![0; 128];
+        m.sign_portable(&s, &mut p);
+        let mut v = vec![0; 128];
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: checked just above.
+            unsafe { m.sign_avx2(&s, &mut v) };
+            assert_eq!(v, p);
+        }
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: checked just above.
+            unsafe { m.sign_avx512(&s, &mut v) };
+            assert_eq!(v, p);
+        }
     }
 
     #[test]
