@@ -9,7 +9,8 @@
 # $BENCH_DATA (default /tmp/benchdata). dupsift runs with default parameters (exact
 # verification, banding chosen for recall, repeated passages on), with --no-passages
 # (document level only, what the peers do) and with --scheme oph --no-passages
-# (one-permutation hashing); its pairs are the pairs its clusters imply.
+# (one-permutation hashing); its pairs are the pairs its clusters imply. The results table
+# is written into BENCHMARKS.md (benches/peers_table.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-medium}"
@@ -25,8 +26,11 @@ corpus="$BENCH_DATA/$size.jsonl"
 cargo build --release --quiet
 bin="$PWD/target/release/dupsift"
 conv="$PWD/benches/pairs_from_report.py"
+results="${BENCH_OUT:-/tmp/dupsift-peers-$size.json}"
 "$VENV/bin/python" "$PEERS_DIR/peers.py" --corpus "$corpus" --runs "$runs" --peers "$peers" \
-  --out "${BENCH_OUT:-/tmp/dupsift-peers-$size.json}" \
+  --out "$results" \
   --cmd "dupsift=sh -c '$bin scan {corpus} --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
   --cmd "dupsift-no-passages=sh -c '$bin scan {corpus} --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
   --cmd "dupsift-oph-no-passages=sh -c '$bin scan {corpus} --scheme oph --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'"
+# The table of wall time, MB/s, peak RSS and recall, with machine and commit, into BENCHMARKS.md.
+python3 benches/peers_table.py "$results" "$size"
