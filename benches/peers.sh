@@ -33,4 +33,4 @@ results="${BENCH_OUT:-/tmp/dupsift-peers-$size.json}"
   --cmd "dupsift-no-passages=sh -c '$bin scan {corpus} --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
   --cmd "dupsift-oph-no-passages=sh -c '$bin scan {corpus} --scheme oph --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'"
 # The table of wall time, MB/s, peak RSS and recall, with machine and commit, into BENCHMARKS.md.
-python3 benches/peers_table.py "$results" "$size"
+python3 benches/peers_table.py "$results" "${BENCH_TABLE:-$size}"

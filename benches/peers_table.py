@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Write the peer comparison measured by benches/peers.sh into BENCHMARKS.md.
 
-    peers_table.py RESULTS.json SIZE [BENCHMARKS.md]
+    peers_table.py RESULTS.json NAME [BENCHMARKS.md]
 
 RESULTS.json is the shared harness's output. The table replaces what stands between
-`<!-- peers:SIZE:begin -->` and `<!-- peers:SIZE:end -->` (appended at the end when the markers
-are missing), with the machine, the commit and the date it was measured at."""
+`<!-- peers:NAME:begin -->` and `<!-- peers:NAME:end -->` (appended at the end when the markers
+are missing), with the machine, the commit and the date it was measured at. peers.sh passes the
+corpus size as NAME (or $BENCH_TABLE)."""
 import datetime
 import json
 import os
@@ -19,6 +20,7 @@ target = sys.argv[3] if len(sys.argv) > 3 else os.path.join(os.path.dirname(__fi
 data = json.load(open(results))
 meta, agg = data["meta"], data["aggregate"]
 stats = meta["corpus_stats"]
+meta_size = os.path.basename(meta["corpus"]).split(".")[0]
 
 
 def cpu_model():
@@ -42,10 +44,15 @@ def mem_gib():
 
 
 def commit():
+    """The commit measured; "-dirty" when files other than BENCHMARKS.md (which this script
+    writes) differ from it."""
     root = os.path.join(os.path.dirname(__file__), "..")
     try:
-        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=root,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
                               capture_output=True, text=True, check=True).stdout.strip()
+        clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", ":!BENCHMARKS.md"],
+                               cwd=root).returncode == 0
+        return head if clean else head + "-dirty"
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -84,7 +91,7 @@ lines = [
     f"{'median of ' + str(runs) + ' runs' if runs > 1 else 'one run'}, interleaved. "
     f"Measured {datetime.date.today().isoformat()} at commit `{commit()}` on "
     f"{cpu_model()}, {os.cpu_count()} cores, {mem_gib()} "
-    f"(`benches/peers.sh {size}`; written by `benches/peers_table.py`).",
+    f"(`benches/peers.sh {meta_size}`; written by `benches/peers_table.py`).",
     "",
     "| tool | wall | MB/s of text | peak RSS | recall at J ≥ 0.8 | speed vs rensa |",
     "|---|---|---|---|---|---|",
