@@ -23,6 +23,10 @@ VENV="${PEERS_VENV:-/tmp/peers-venv}"
 [ -x "$VENV/bin/python" ] || bash "$PEERS_DIR/setup_peers.sh"
 corpus="$BENCH_DATA/$size.jsonl"
 [ -f "$corpus" ] || BENCH_DATA="$BENCH_DATA" python3 "$PEERS_DIR/make_corpus.py" --size "$size"
+# The commit measured, taken before building ("-dirty" if files other than BENCHMARKS.md differ).
+BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null || BENCH_COMMIT="$BENCH_COMMIT-dirty"
+export BENCH_COMMIT
 cargo build --release --quiet
 bin="$PWD/target/release/dupsift"
 conv="$PWD/benches/pairs_from_report.py"

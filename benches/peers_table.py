@@ -5,9 +5,9 @@
 
 RESULTS.json is the shared harness's output. The table replaces what stands between
 `<!-- peers:NAME:begin -->` and `<!-- peers:NAME:end -->` (appended at the end when the markers
-are missing), with the machine, the commit and the date it was measured at. peers.sh passes the
-corpus size as NAME (or $BENCH_TABLE)."""
-import datetime
+are missing), with the machine, the commit (`$BENCH_COMMIT`, which peers.sh sets before it
+builds, or else the checkout's) and the date it was measured at. peers.sh passes the corpus size
+as NAME (or `$BENCH_TABLE`)."""
 import json
 import os
 import platform
@@ -89,7 +89,7 @@ lines = [
     f"{stats['docs']:,} documents, {stats['file_bytes'] / 1e6:,.0f} MB of JSONL "
     f"({stats['text_bytes'] / 1e6:,.0f} MB of text); {meta['threads']} threads, "
     f"{'median of ' + str(runs) + ' runs' if runs > 1 else 'one run'}, interleaved. "
-    f"Measured {datetime.date.today().isoformat()} at commit `{commit()}` on "
+    f"Measured {meta['started'][:10]} at commit `{os.environ.get('BENCH_COMMIT') or commit()}` on "
     f"{cpu_model()}, {os.cpu_count()} cores, {mem_gib()} "
     f"(`benches/peers.sh {meta_size}`; written by `benches/peers_table.py`).",
     "",
