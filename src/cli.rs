@@ -69,6 +69,26 @@ enum Command {
     /// reading it again.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Per-partition work for Apache Spark: Arrow IPC record batches on standard input, results
+    /// on standard output (needs a build with `--features spark`).
+    #[command(subcommand)]
+    Worker(WorkerCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkerCommand {
+    /// Documents (a text column, --text-field) → band keys, content hash and counts per row.
+    Sign(WorkerArgs),
+    /// Candidate pairs (columns a_text, b_text) → their exact similarity per row.
+    Verify(WorkerArgs),
+}
+
+#[derive(Args, Debug)]
+struct WorkerArgs {
+    /// The detection flags of `scan` (they must be the same as the single-node run's for the
+    /// same answer); input and output are the standard streams, so no paths.
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -478,7 +498,54 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Index(IndexCommand::Build(args)) => run_index_build(args),
         Command::Index(IndexCommand::Add(args)) => run_index_add(args),
         Command::Index(IndexCommand::Info(args)) => run_index_info(args),
+        Command::Worker(WorkerCommand::Sign(args)) => run_worker(args, true),
+        Command::Worker(WorkerCommand::Verify(args)) => run_worker(args, false),
     }
+}
+
+#[cfg(not(feature = "spark"))]
+fn run_worker(_: WorkerArgs, _: bool) -> Result<Exit> {
+    anyhow::bail!(
+        "this dupsift was built without Spark support; build it with \
+         `cargo build --release --features spark`"
+    )
+}
+
+#[cfg(feature = "spark")]
+fn run_worker(args: WorkerArgs, sign: bool) -> Result<Exit> {
+    use dupsift::worker;
+    let args = args.common;
+    if let Some(p) = args.paths.first() {
+        anyhow::bail!(
+            "the worker reads Arrow IPC on standard input and takes no paths (got {})",
+            p.display()
+        );
+    }
+    let params = params_of(&args)?;
+    let opts = worker::Options {
+        text_field: args.text_field.clone(),
+        max_doc_bytes: args.max_doc_bytes,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .context("starting the thread pool")?;
+    let stats = pool.install(|| {
+        let stdin = io::BufReader::with_capacity(1 << 20, io::stdin());
+        let stdout = io::BufWriter::with_capacity(1 << 20, io::stdout());
+        if sign {
+            worker::sign(stdin, stdout, &params, &opts)
+        } else {
+            worker::verify(stdin, stdout, &params, &opts)
+        }
+    })?;
+    if !args.quiet && stats.errors > 0 {
+        eprintln!(
+            "dupsift worker: {} of {} rows have an error (see the error column)",
+            stats.errors, stats.rows
+        );
+    }
+    Ok(Exit::Ok)
 }
 
 /// Without paths, `corpus` in the current directory.

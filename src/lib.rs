@@ -54,3 +54,5 @@ pub mod shingle;
 pub mod spill;
 pub mod tokenize;
 pub mod verify;
+#[cfg(feature = "spark")]
+pub mod worker;

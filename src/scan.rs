@@ -213,7 +213,7 @@ pub enum ScanError {
     #[error("{}{}: {} (--strict stops at the first bad input)", .0.path, .0.line.map(|l| format!(":{l}")).unwrap_or_default(), .0.reason)]
     Strict(Skipped),
     /// The temporary file of word hashes could not be read back.
-    #[error("reading the scan's temporary file: {0}")]
+    #[error("reading the scan's temporary file")]
     Spill(#[source] std::io::Error),
     /// A document read in the first pass was different when read again.
     #[error("{id}: the document changed while it was being scanned")]
@@ -520,7 +520,7 @@ pub fn scan_against(
                 .par_iter()
                 .zip(&to_sign)
                 .map_init(Scratch::default, |s, (doc, &sign)| {
-                    sign.then(|| sketch(doc, params, &hasher, spill.is_some(), s))
+                    sign.then(|| sketch(&doc.text, params, &hasher, spill.is_some(), s))
                 })
                 .collect();
             for (i, sk) in sketches.into_iter().enumerate() {
@@ -1044,7 +1044,7 @@ pub fn index_documents(
                 })
                 .map_init(Scratch::default, |s, doc| {
                     let doc = doc?;
-                    let sk = sketch(&doc, params, &hasher, false, s);
+                    let sk = sketch(&doc.text, params, &hasher, false, s);
                     Ok(IndexDoc {
                         id: doc.id,
                         bytes: doc.text.len() as u64,
@@ -1146,7 +1146,7 @@ pub fn preview(text: &[u8], max: usize) -> String {
 }
 
 fn sketch(
-    doc: &Document,
+    text: &[u8],
     params: &Params,
     hasher: &MinHasher,
     spill: bool,
@@ -1155,11 +1155,11 @@ fn sketch(
     s.hashes.clear();
     match params.unit {
         Unit::Word => {
-            shingle::text_word_hashes(&doc.text, &mut s.tokens, &mut s.words);
+            shingle::text_word_hashes(text, &mut s.tokens, &mut s.words);
             shingle::gram_hashes(&s.words, params.ngram, &mut s.window, &mut s.hashes);
         }
         Unit::Char => {
-            tokenize(&doc.text, &mut s.tokens);
+            tokenize(text, &mut s.tokens);
             shingle::word_hashes(&s.tokens, &mut s.words);
             shingle::shingles(
                 &s.tokens,
@@ -1177,7 +1177,7 @@ fn sketch(
     let mut fingerprints = Vec::new();
     // Word positions and byte spans are kept as u32 by the passage stage.
     if let Some(pp) = &params.passages
-        && doc.text.len() <= u32::MAX as usize
+        && text.len() <= u32::MAX as usize
     {
         passages::fingerprints(&s.words, pp, &mut s.grams, &mut s.window, &mut fingerprints);
     }
@@ -1196,6 +1196,91 @@ fn sketch(
             Vec::new()
         },
         fingerprints,
+    }
+}
+
+/// The set exact verification compares for word shingles: sorted, without repeats.
+fn word_set(words: &[u32], ngram: usize, out: &mut Vec<u64>) {
+    out.clear();
+    shingle::verify_gram_hashes(words, ngram, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// The per-document work of a scan, one document at a time, for runs that another system
+/// distributes (`dupsift worker`): the band keys [`scan`] computes in its first pass and the
+/// similarity its exact verification computes, so that both paths find the same pairs. Repeated
+/// passages are not part of it.
+pub struct Signer {
+    params: Params,
+    hasher: MinHasher,
+    scratch: Scratch,
+    sets: (Vec<u64>, Vec<u64>),
+}
+
+/// What [`Signer::sign`] computes for one document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// Shingles (with repeats); 0 for a document without words, which takes no part in LSH.
+    pub shingles: u32,
+    /// Words.
+    pub words: u32,
+    /// xxh3-128 of the bytes: equal for exact duplicates.
+    pub content: u128,
+    /// The band keys (`params.bands` of them); empty when there are no shingles.
+    pub keys: Vec<u64>,
+}
+
+impl Signer {
+    /// A signer for `params` (their passage settings are ignored).
+    pub fn new(params: &Params) -> Signer {
+        Signer {
+            params: Params {
+                passages: None,
+                ..params.clone()
+            },
+            hasher: MinHasher::with_scheme(params.num_perm, params.seed, params.scheme),
+            scratch: Scratch::default(),
+            sets: (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Band keys and counts of one document's bytes.
+    pub fn sign(&mut self, text: &[u8]) -> Signed {
+        let sk = sketch(text, &self.params, &self.hasher, false, &mut self.scratch);
+        Signed {
+            shingles: sk.shingles,
+            words: sk.words,
+            content: xxh3_128(text),
+            keys: if sk.shingles > 0 { sk.keys } else { Vec::new() },
+        }
+    }
+
+    /// The exact similarity of two documents, as verification in [`scan`] computes it.
+    pub fn similarity(&mut self, a: &[u8], b: &[u8]) -> f64 {
+        let (sa, sb) = &mut self.sets;
+        for (text, set) in [(a, &mut *sa), (b, &mut *sb)] {
+            let s = &mut self.scratch;
+            match self.params.unit {
+                Unit::Word => {
+                    shingle::text_word_hashes(text, &mut s.tokens, &mut s.words);
+                    s.spans_words.clear();
+                    s.spans_words.extend(s.words.iter().map(|&h| h as u32));
+                    word_set(&s.spans_words, self.params.ngram, set);
+                }
+                Unit::Char => {
+                    tokenize(text, &mut s.tokens);
+                    shingle::shingle_set(
+                        &s.tokens,
+                        Unit::Char,
+                        self.params.ngram,
+                        &mut s.shingle,
+                        set,
+                    );
+                }
+            }
+        }
+        jaccard_sorted(sa, sb)
     }
 }
 
@@ -1378,9 +1463,7 @@ fn load_sets(
     } else {
         let build = |_: u32, words: &[u32], _: &mut Scratch| {
             let mut set = Vec::new();
-            shingle::verify_gram_hashes(words, params.ngram, &mut set);
-            set.sort_unstable();
-            set.dedup();
+            word_set(words, params.ngram, &mut set);
             set.shrink_to_fit();
             set
         };

@@ -29,3 +29,6 @@ mod index;
 mod passages;
 #[path = "it/planted.rs"]
 mod planted;
+#[cfg(feature = "spark")]
+#[path = "it/worker.rs"]
+mod worker;

@@ -658,3 +658,15 @@ fn empty_directory_gives_an_empty_report() {
     let text = t.run(&["scan", "d"]).success().stdout_str();
     assert!(text.contains("0 documents read"), "{text}");
 }
+
+/// The Spark worker is an opt-in build; the default binary says how to get it.
+#[cfg(not(feature = "spark"))]
+#[test]
+fn worker_without_the_spark_feature_says_how_to_build_it() {
+    let run = run_in(crate_root(), &["worker", "sign"]).usage_error();
+    assert_eq!(
+        run.stderr,
+        "dupsift: error: this dupsift was built without Spark support; build it with \
+         `cargo build --release --features spark`\n"
+    );
+}

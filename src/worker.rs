@@ -1,0 +1,282 @@
+//! Per-partition work for runs that Apache Spark distributes (`dupsift worker`, built with the
+//! `spark` feature): record batches come in as an Arrow IPC stream on one side and leave on the
+//! other with what the shuffle needs, computed by the code of a single-node scan
+//! ([`Signer`]), so that both paths find the same pairs.
+//!
+//! - [`sign`]: documents (a text column) → band keys, exact-duplicate hash, counts.
+//! - [`verify`]: candidate pairs (`a_text`, `b_text`) → their exact similarity.
+//!
+//! Spark has no unsigned integers, so hashes leave as `int64` holding the same 64 bits. Every
+//! input row leaves as one output row, in order: a bad record (null text, a document over the
+//! size limit) gets an `error` and no keys, never disappears. Every other input column passes
+//! through unchanged, so the caller keeps its ids and document numbers.
+//!
+//! This module must not group, shuffle or cluster: that is Spark's job and the driver's.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, ListBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow_ipc::reader::StreamReader;
+use arrow_ipc::writer::StreamWriter;
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use rayon::prelude::*;
+
+use crate::scan::{Params, Signer};
+
+/// Options of a worker run besides the detection parameters.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Column holding the document text for [`sign`] (`utf8`, `large_utf8`, `binary` or
+    /// `large_binary`; binary text may hold invalid UTF-8).
+    pub text_field: String,
+    /// Documents larger than this get an error instead of keys, as a scan skips them.
+    pub max_doc_bytes: u64,
+}
+
+/// Why a worker run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The input is not an Arrow IPC stream, or is damaged.
+    #[error("reading the Arrow IPC stream on standard input")]
+    Read(#[source] ArrowError),
+    /// The output could not be written (e.g. the reader went away).
+    #[error("writing the Arrow IPC stream to standard output")]
+    Write(#[source] ArrowError),
+    /// The input lacks a column the task needs, or has it with a type it cannot read.
+    #[error("{0}")]
+    Schema(String),
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Rows read (and written).
+    pub rows: u64,
+    /// Rows whose output carries an error.
+    pub errors: u64,
+}
+
+/// One text-like column, whatever its Arrow type.
+enum Texts<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    Binary(&'a arrow_array::BinaryArray),
+    LargeBinary(&'a arrow_array::LargeBinaryArray),
+}
+
+impl Texts<'_> {
+    fn of<'a>(batch: &'a RecordBatch, name: &str) -> Result<Texts<'a>, WorkerError> {
+        let col = batch
+            .column_by_name(name)
+            .ok_or_else(|| missing(batch.schema(), name))?;
+        text_type(name, col.data_type())?;
+        Ok(match col.data_type() {
+            DataType::Utf8 => Texts::Utf8(col.as_string::<i32>()),
+            DataType::LargeUtf8 => Texts::LargeUtf8(col.as_string::<i64>()),
+            DataType::Binary => Texts::Binary(col.as_binary::<i32>()),
+            _ => Texts::LargeBinary(col.as_binary::<i64>()),
+        })
+    }
+
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        match self {
+            Texts::Utf8(a) => a.is_valid(i).then(|| a.value(i).as_bytes()),
+            Texts::LargeUtf8(a) => a.is_valid(i).then(|| a.value(i).as_bytes()),
+            Texts::Binary(a) => a.is_valid(i).then(|| a.value(i)),
+            Texts::LargeBinary(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
+fn text_type(name: &str, t: &DataType) -> Result<(), WorkerError> {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => Ok(()),
+        other => Err(WorkerError::Schema(format!(
+            "column {name:?} is {other}; text must be utf8, large_utf8, binary or large_binary"
+        ))),
+    }
+}
+
+fn missing(schema: SchemaRef, name: &str) -> WorkerError {
+    let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    WorkerError::Schema(format!(
+        "no column {name:?} in the input (columns: {})",
+        have.join(", ")
+    ))
+}
+
+/// Runs `task` over every batch of `input`, writing one output batch per input batch: the
+/// input's columns except `consumed`, then the columns `task` makes.
+fn run(
+    input: impl Read,
+    output: impl Write,
+    consumed: &[&str],
+    made: Vec<Field>,
+    task: impl Fn(&RecordBatch) -> Result<(Vec<ArrayRef>, u64), WorkerError>,
+) -> Result<Stats, WorkerError> {
+    let reader = StreamReader::try_new(input, None).map_err(WorkerError::Read)?;
+    let in_schema = reader.schema();
+    // Checked before anything is written, so that a refused input leaves standard output empty.
+    for name in consumed {
+        match in_schema.column_with_name(name) {
+            None => return Err(missing(in_schema, name)),
+            Some((_, f)) => text_type(name, f.data_type())?,
+        }
+    }
+    let kept: Vec<usize> = (0..in_schema.fields().len())
+        .filter(|&i| !consumed.contains(&in_schema.field(i).name().as_str()))
+        .collect();
+    let mut fields: Vec<Field> = kept.iter().map(|&i| in_schema.field(i).clone()).collect();
+    fields.extend(made);
+    let out_schema = Arc::new(Schema::new(fields));
+    let mut writer = StreamWriter::try_new(output, &out_schema).map_err(WorkerError::Write)?;
+    let mut stats = Stats::default();
+    for batch in reader {
+        let batch = batch.map_err(WorkerError::Read)?;
+        let (made, errors) = task(&batch)?;
+        let mut columns: Vec<ArrayRef> = kept.iter().map(|&i| batch.column(i).clone()).collect();
+        columns.extend(made);
+        let out = RecordBatch::try_new(out_schema.clone(), columns).map_err(WorkerError::Write)?;
+        writer.write(&out).map_err(WorkerError::Write)?;
+        stats.rows += batch.num_rows() as u64;
+        stats.errors += errors;
+    }
+    writer.finish().map_err(WorkerError::Write)?;
+    Ok(stats)
+}
+
+/// Signs every document: reads a stream with a text column (`opts.text_field`) and writes,
+/// per row, the other input columns and `bytes`, `words`, `shingles` (int64), `content_hi`,
+/// `content_lo` (int64: the two halves of the xxh3-128 content hash, equal for exact
+/// duplicates), `keys` (list of `params.bands` int64 band keys; empty without shingles: such a
+/// document takes no part in LSH), `lossy` (bool: the text had invalid UTF-8) and `error`
+/// (utf8, null when the row is fine).
+pub fn sign(
+    input: impl Read,
+    output: impl Write,
+    params: &Params,
+    opts: &Options,
+) -> Result<Stats, WorkerError> {
+    let made = vec![
+        Field::new("bytes", DataType::Int64, false),
+        Field::new("words", DataType::Int64, false),
+        Field::new("shingles", DataType::Int64, false),
+        Field::new("content_hi", DataType::Int64, true),
+        Field::new("content_lo", DataType::Int64, true),
+        Field::new_list("keys", Field::new_list_field(DataType::Int64, true), false),
+        Field::new("lossy", DataType::Boolean, false),
+        Field::new("error", DataType::Utf8, true),
+    ];
+    let field = opts.text_field.as_str();
+    run(input, output, &[field], made, |batch| {
+        let texts = Texts::of(batch, field)?;
+        let rows: Vec<Result<(usize, crate::scan::Signed, bool), String>> = (0..batch.num_rows())
+            .into_par_iter()
+            .map_init(
+                || Signer::new(params),
+                |signer, i| match texts.get(i) {
+                    None => Err(format!("{field:?} is null")),
+                    Some(t) if t.len() as u64 > opts.max_doc_bytes => Err(format!(
+                        "document of {} bytes is larger than --max-doc-bytes ({})",
+                        t.len(),
+                        opts.max_doc_bytes
+                    )),
+                    Some(t) => Ok((t.len(), signer.sign(t), std::str::from_utf8(t).is_err())),
+                },
+            )
+            .collect();
+        let n = rows.len();
+        let (mut bytes, mut words, mut shingles) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut hi, mut lo) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut keys = ListBuilder::new(Int64Builder::new());
+        let (mut lossy, mut error) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut errors = 0;
+        for row in rows {
+            match row {
+                Ok((len, s, bad_utf8)) => {
+                    bytes.push(len as i64);
+                    words.push(i64::from(s.words));
+                    shingles.push(i64::from(s.shingles));
+                    hi.push(Some((s.content >> 64) as u64 as i64));
+                    lo.push(Some(s.content as u64 as i64));
+                    keys.values()
+                        .append_slice(&s.keys.iter().map(|&k| k as i64).collect::<Vec<i64>>());
+                    lossy.push(bad_utf8);
+                    error.push(None);
+                }
+                Err(e) => {
+                    errors += 1;
+                    bytes.push(0);
+                    words.push(0);
+                    shingles.push(0);
+                    hi.push(None);
+                    lo.push(None);
+                    lossy.push(false);
+                    error.push(Some(e));
+                }
+            }
+            keys.append(true);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(bytes)),
+            Arc::new(Int64Array::from(words)),
+            Arc::new(Int64Array::from(shingles)),
+            Arc::new(Int64Array::from(hi)),
+            Arc::new(Int64Array::from(lo)),
+            Arc::new(keys.finish()),
+            Arc::new(BooleanArray::from(lossy)),
+            Arc::new(StringArray::from(error)),
+        ];
+        Ok((columns, errors))
+    })
+}
+
+/// Verifies candidate pairs: reads a stream with `a_text` and `b_text` columns and writes, per
+/// row, the other input columns, `similarity` (float64: the exact Jaccard similarity a scan's
+/// verification computes; null on error) and `error` (utf8, null when the row is fine).
+pub fn verify(
+    input: impl Read,
+    output: impl Write,
+    params: &Params,
+    opts: &Options,
+) -> Result<Stats, WorkerError> {
+    let made = vec![
+        Field::new("similarity", DataType::Float64, true),
+        Field::new("error", DataType::Utf8, true),
+    ];
+    run(input, output, &["a_text", "b_text"], made, |batch| {
+        let (a, b) = (Texts::of(batch, "a_text")?, Texts::of(batch, "b_text")?);
+        let rows: Vec<Result<f64, String>> = (0..batch.num_rows())
+            .into_par_iter()
+            .map_init(
+                || Signer::new(params),
+                |signer, i| match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y))
+                        if x.len() as u64 <= opts.max_doc_bytes
+                            && y.len() as u64 <= opts.max_doc_bytes =>
+                    {
+                        Ok(signer.similarity(x, y))
+                    }
+                    (Some(_), Some(_)) => Err(format!(
+                        "a document is larger than --max-doc-bytes ({})",
+                        opts.max_doc_bytes
+                    )),
+                    _ => Err("a_text or b_text is null".to_owned()),
+                },
+            )
+            .collect();
+        let errors = rows.iter().filter(|r| r.is_err()).count() as u64;
+        let similarity: Float64Array = rows.iter().map(|r| r.as_ref().ok().copied()).collect();
+        let error: StringArray = rows.iter().map(|r| r.as_ref().err().cloned()).collect();
+        Ok((vec![Arc::new(similarity), Arc::new(error)], errors))
+    })
+}

@@ -1,0 +1,396 @@
+//! `dupsift worker` (built with `--features spark`): the per-partition half of a Spark run.
+//! These tests play the driver's part in Rust — exact-duplicate groups from the content hash,
+//! LSH buckets from the band keys, verification of the candidates by the worker, union-find —
+//! and require the clusters of `dupsift scan` on the same documents, document for document.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::{Array, ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
+use arrow_ipc::reader::StreamReader;
+use arrow_ipc::writer::StreamWriter;
+use arrow_schema::{DataType, Field, Schema};
+use serde_json::json;
+
+use crate::util::*;
+
+fn ipc(batches: &[RecordBatch]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = StreamWriter::try_new(&mut out, &batches[0].schema()).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
+    drop(w);
+    out
+}
+
+fn read_ipc(bytes: &[u8]) -> Vec<RecordBatch> {
+    StreamReader::try_new(bytes, None)
+        .expect("the worker writes an Arrow IPC stream")
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+fn worker(dir: &std::path::Path, args: &[&str], input: &[u8]) -> Run {
+    let mut all = vec!["worker"];
+    all.extend_from_slice(args);
+    run_with_stdin(dir, &all, Some(input))
+}
+
+fn i64s<'a>(b: &'a RecordBatch, name: &str) -> &'a Int64Array {
+    b.column_by_name(name).unwrap().as_primitive::<Int64Type>()
+}
+
+fn strs<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
+    b.column_by_name(name).unwrap().as_string::<i32>()
+}
+
+/// Documents: bases, edited variants (near-duplicates), exact copies, unrelated ones, an empty
+/// one, in an order that mixes them.
+fn documents() -> Vec<(String, String)> {
+    let mut g = Gen::new(8);
+    let mut docs = Vec::new();
+    for i in 0..60 {
+        let words = g.words(150 + i);
+        docs.push((format!("base-{i:02}"), render(&words)));
+        if i % 3 == 0 {
+            docs.push((format!("edit-{i:02}"), render(&g.edit(&words, 2))));
+        }
+        if i % 7 == 0 {
+            docs.push((format!("copy-{i:02}"), render(&words)));
+        }
+        if i % 10 == 0 {
+            docs.push((format!("other-{i:02}"), g.text(120)));
+        }
+    }
+    docs.push(("empty".to_string(), String::new()));
+    docs
+}
+
+#[test]
+fn worker_halves_reproduce_the_clusters_of_a_scan() {
+    let t = TempCorpus::new();
+    let docs = documents();
+    let jsonl: String = docs
+        .iter()
+        .map(|(id, text)| jsonl_line(&[("id", json!(id)), ("text", json!(text))]))
+        .collect();
+    t.file("docs.jsonl", &jsonl);
+    let report = scan_json_in(t.path(), &["docs.jsonl", "--no-passages"]);
+    let expected: BTreeSet<BTreeSet<String>> = clusters(&report)
+        .into_iter()
+        .map(|c| c.into_iter().collect())
+        .collect();
+    assert!(expected.len() >= 20, "{expected:?}");
+
+    // Sign, in two batches (Spark hands a partition over in several).
+    let ids: Vec<&str> = docs.iter().map(|d| d.0.as_str()).collect();
+    let texts: Vec<&str> = docs.iter().map(|d| d.1.as_str()).collect();
+    let half = docs.len() / 2;
+    let make = |r: std::ops::Range<usize>| {
+        batch(vec![
+            (
+                "doc",
+                Arc::new(Int64Array::from_iter_values(r.clone().map(|i| i as i64))) as ArrayRef,
+            ),
+            ("id", Arc::new(StringArray::from(ids[r.clone()].to_vec()))),
+            ("text", Arc::new(StringArray::from(texts[r].to_vec()))),
+        ])
+    };
+    let run = worker(
+        t.path(),
+        &["sign", "-j", "2"],
+        &ipc(&[make(0..half), make(half..docs.len())]),
+    )
+    .success();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let signed = read_ipc(&run.stdout);
+    assert_eq!(signed.len(), 2);
+    let names: Vec<String> = signed[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "doc",
+            "id",
+            "bytes",
+            "words",
+            "shingles",
+            "content_hi",
+            "content_lo",
+            "keys",
+            "lossy",
+            "error"
+        ]
+    );
+
+    // The driver's part: exact duplicates by content hash, LSH buckets by band key.
+    let mut original = vec![0usize; docs.len()];
+    let mut first: HashMap<(i64, i64), usize> = HashMap::new();
+    let mut buckets: BTreeMap<(usize, i64), Vec<usize>> = BTreeMap::new();
+    for b in &signed {
+        let keys = b.column_by_name("keys").unwrap().as_list::<i32>();
+        for r in 0..b.num_rows() {
+            let d = i64s(b, "doc").value(r) as usize;
+            assert!(strs(b, "error").is_null(r));
+            assert_eq!(i64s(b, "bytes").value(r), texts[d].len() as i64);
+            let content = (
+                i64s(b, "content_hi").value(r),
+                i64s(b, "content_lo").value(r),
+            );
+            original[d] = *first.entry(content).or_insert(d);
+            let k = keys.value(r);
+            let k = k.as_primitive::<Int64Type>();
+            if d == docs.len() - 1 {
+                assert_eq!(k.len(), 0, "a document without words has no keys");
+            } else if original[d] == d {
+                assert_eq!(k.len(), 18);
+                for (band, key) in k.values().iter().enumerate() {
+                    buckets.entry((band, *key)).or_default().push(d);
+                }
+            }
+        }
+    }
+    let mut candidates: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for members in buckets.values() {
+        for (i, &a) in members.iter().enumerate() {
+            for &b in &members[i + 1..] {
+                candidates.insert((a.min(b), a.max(b)));
+            }
+        }
+    }
+    assert!(!candidates.is_empty());
+
+    // Verify the candidates with the worker.
+    let (a, b): (Vec<usize>, Vec<usize>) = candidates.iter().copied().unzip();
+    let pairs = batch(vec![
+        (
+            "a",
+            Arc::new(Int64Array::from_iter_values(a.iter().map(|&d| d as i64))) as ArrayRef,
+        ),
+        (
+            "b",
+            Arc::new(Int64Array::from_iter_values(b.iter().map(|&d| d as i64))),
+        ),
+        (
+            "a_text",
+            Arc::new(StringArray::from(
+                a.iter().map(|&d| texts[d]).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "b_text",
+            Arc::new(StringArray::from(
+                b.iter().map(|&d| texts[d]).collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+    let verified = read_ipc(
+        &worker(t.path(), &["verify"], &ipc(&[pairs]))
+            .success()
+            .stdout,
+    );
+    let mut parent: Vec<usize> = (0..docs.len()).collect();
+    fn find(p: &mut [usize], x: usize) -> usize {
+        let mut r = x;
+        while p[r] != r {
+            r = p[r];
+        }
+        p[x] = r;
+        r
+    }
+    let union = |p: &mut Vec<usize>, x: usize, y: usize| {
+        let (rx, ry) = (find(p, x), find(p, y));
+        p[rx.max(ry)] = rx.min(ry);
+    };
+    for (d, &o) in original.iter().enumerate() {
+        union(&mut parent, d, o);
+    }
+    let mut near = 0;
+    for v in &verified {
+        let sims = v
+            .column_by_name("similarity")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        for r in 0..v.num_rows() {
+            if sims.value(r) >= 0.8 {
+                near += 1;
+                union(
+                    &mut parent,
+                    i64s(v, "a").value(r) as usize,
+                    i64s(v, "b").value(r) as usize,
+                );
+            }
+        }
+    }
+    assert!(near >= 20, "{near}");
+    let mut groups: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for (d, id) in ids.iter().enumerate() {
+        let root = find(&mut parent, d);
+        groups.entry(root).or_default().insert(id.to_string());
+    }
+    let found: BTreeSet<BTreeSet<String>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn bad_records_keep_their_row_with_an_error() {
+    let t = TempCorpus::new();
+    let texts: Vec<Option<&[u8]>> = vec![
+        Some(b"plain words of a small document".as_slice()),
+        None,
+        Some(b"caf\xe9 au lait with invalid bytes".as_slice()),
+        Some(&[b'x'; 300]),
+        Some(b"".as_slice()),
+    ];
+    let input = batch(vec![
+        (
+            "id",
+            Arc::new(StringArray::from(vec![
+                "ok", "null", "latin1", "huge", "empty",
+            ])) as ArrayRef,
+        ),
+        ("body", Arc::new(BinaryArray::from(texts))),
+    ]);
+    let run = worker(
+        t.path(),
+        &["sign", "--text-field", "body", "--max-doc-bytes", "200"],
+        &ipc(&[input]),
+    )
+    .success();
+    assert_eq!(
+        run.stderr,
+        "dupsift worker: 2 of 5 rows have an error (see the error column)\n"
+    );
+    let out = read_ipc(&run.stdout);
+    let b = &out[0];
+    assert_eq!(b.num_rows(), 5);
+    let ids: Vec<&str> = strs(b, "id").iter().map(|s| s.unwrap()).collect();
+    assert_eq!(ids, ["ok", "null", "latin1", "huge", "empty"]);
+    let errors: Vec<Option<&str>> = strs(b, "error").iter().collect();
+    assert_eq!(
+        errors,
+        [
+            None,
+            Some("\"body\" is null"),
+            None,
+            Some("document of 300 bytes is larger than --max-doc-bytes (200)"),
+            None
+        ]
+    );
+    let lossy = b.column_by_name("lossy").unwrap().as_boolean();
+    assert_eq!(
+        lossy.iter().map(|v| v.unwrap()).collect::<Vec<_>>(),
+        [false, false, true, false, false]
+    );
+    let keys = b.column_by_name("keys").unwrap().as_list::<i32>();
+    let lens: Vec<usize> = (0..5).map(|r| keys.value(r).len()).collect();
+    assert_eq!(lens, [18, 0, 18, 0, 0]);
+    assert!(i64s(b, "content_hi").is_null(1) && !i64s(b, "content_hi").is_null(4));
+    // --quiet keeps standard error empty.
+    let texts: Vec<Option<&str>> = vec![None];
+    let quiet = worker(
+        t.path(),
+        &["sign", "--quiet"],
+        &ipc(&[batch(vec![(
+            "text",
+            Arc::new(StringArray::from(texts)) as ArrayRef,
+        )])]),
+    )
+    .success();
+    assert!(quiet.stderr.is_empty());
+}
+
+#[test]
+fn verify_reports_null_texts_and_identical_pairs() {
+    let t = TempCorpus::new();
+    let text = "one two three four five six seven eight nine ten";
+    let pairs = batch(vec![
+        (
+            "a_text",
+            Arc::new(StringArray::from(vec![Some(text), None])) as ArrayRef,
+        ),
+        (
+            "b_text",
+            Arc::new(StringArray::from(vec![Some(text), Some(text)])),
+        ),
+    ]);
+    let out = read_ipc(
+        &worker(t.path(), &["verify", "-q"], &ipc(&[pairs]))
+            .success()
+            .stdout,
+    );
+    let sims = out[0]
+        .column_by_name("similarity")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    assert_eq!(sims.value(0), 1.0);
+    assert!(sims.is_null(1));
+    assert_eq!(strs(&out[0], "error").value(1), "a_text or b_text is null");
+    let names: Vec<String> = out[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["similarity", "error"]);
+}
+
+#[test]
+fn unusable_input_is_a_clear_error() {
+    let t = TempCorpus::new();
+    let wrong = batch(vec![(
+        "content",
+        Arc::new(StringArray::from(vec!["x"])) as ArrayRef,
+    )]);
+    let run = worker(t.path(), &["sign"], &ipc(&[wrong])).usage_error();
+    assert_eq!(
+        run.stderr,
+        "dupsift: error: no column \"text\" in the input (columns: content)\n"
+    );
+    let numbers = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new(
+            "text",
+            DataType::Int64,
+            false,
+        )])),
+        vec![Arc::new(Int64Array::from(vec![1]))],
+    )
+    .unwrap();
+    let run = worker(t.path(), &["sign"], &ipc(&[numbers])).usage_error();
+    assert!(
+        run.stderr
+            .contains("column \"text\" is Int64; text must be utf8"),
+        "{}",
+        run.stderr
+    );
+    let run = worker(
+        t.path(),
+        &["verify"],
+        b"{\"id\": 1, \"text\": \"not arrow\"}\n",
+    )
+    .usage_error();
+    assert!(
+        run.stderr
+            .starts_with("dupsift: error: reading the Arrow IPC stream on standard input"),
+        "{}",
+        run.stderr
+    );
+    let run = worker(t.path(), &["sign", "docs.jsonl"], b"").usage_error();
+    assert!(
+        run.stderr.contains("takes no paths (got docs.jsonl)"),
+        "{}",
+        run.stderr
+    );
+}
