@@ -6,14 +6,16 @@ binary itself (`dupsift worker`, built with `cargo build --release --features sp
 per partition through DataFrame.mapInArrow, so that this job and `dupsift scan` share one
 implementation. Steps (docs/spark.md): number the documents in input order, sign them, group
 exact duplicates by content hash, group originals by band key into candidate pairs, verify the
-candidates in the worker, and join the kept pairs and exact-duplicate links into clusters with a
-union-find on the driver.
+candidates in the worker, and join the kept pairs and exact-duplicate links into clusters with
+dupsift's union-find on the driver (`dupsift worker components`).
 
     spark-submit --files target/release/dupsift spark/dupsift_spark.py \\
         --input data/*.jsonl --output out/ [--threshold 0.8 --ngram 5 ...]
 
 Writes OUT/clusters.jsonl (one cluster per line: kept document and members, in input order),
-OUT/skipped.jsonl (records without usable text, with the reason) and OUT/summary.json.
+OUT/removed.jsonl (the ids a cleanup removes), OUT/clean/ (the kept records as JSONL, written
+by Spark), OUT/skipped.jsonl (records without usable text, with the reason and, for malformed
+JSON, the line itself; they are not in OUT/clean/) and OUT/summary.json.
 """
 import argparse
 import json
@@ -131,24 +133,26 @@ def candidate_pairs(docs):
     return out
 
 
-def components(n, edges):
-    """Union-find over document numbers; each component's members in input order."""
-    parent = list(range(n))
+def components(binary, edges):
+    """Connected components of the edge list with `dupsift worker components` (on the driver):
+    each component's documents in input order."""
+    import pyarrow as pa
 
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    table = pa.table({"a": pa.array([e[0] for e in edges], pa.int64()),
+                      "b": pa.array([e[1] for e in edges], pa.int64())})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    done = subprocess.run([binary_path(binary), "worker", "components", "--quiet"],
+                          input=sink.getvalue().to_pybytes(), capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError("dupsift worker components failed: "
+                           + done.stderr.decode("utf-8", "replace").strip())
     groups = {}
-    for d in range(n):
-        groups.setdefault(find(d), []).append(d)
-    return [g for g in groups.values() if len(g) > 1]
+    for batch in pa.ipc.open_stream(done.stdout):
+        for d, c in zip(batch.column("doc").to_pylist(), batch.column("component").to_pylist()):
+            groups.setdefault(c, []).append(d)
+    return [sorted(g) for g in groups.values()]
 
 
 def main(argv=None):
@@ -191,7 +195,7 @@ def main(argv=None):
 
     skipped = signed.where(F.col("corrupt").isNotNull() | F.col("error").isNotNull()).select(
         "doc", "id", F.when(F.col("corrupt").isNotNull(), F.lit("malformed JSON"))
-        .otherwise(F.col("error")).alias("reason"))
+        .otherwise(F.col("error")).alias("reason"), "corrupt")
     good = signed.where(F.col("corrupt").isNull() & F.col("error").isNull())
 
     # Exact duplicates: the first document with the same bytes is the original.
@@ -222,19 +226,35 @@ def main(argv=None):
 
     # Connected components on the driver: the edge list is small next to the corpus.
     edges = [(r["a"], r["b"]) for r in exact_links.union(near).collect()]
-    ids = dict(docs.select("doc", "id").rdd.map(lambda r: (r["doc"], r["id"])).collect())
-    clusters = components(n, edges)
+    clusters = components(a.binary, edges)
     clusters.sort(key=lambda g: (-len(g), g[0]))
+    in_clusters = spark.createDataFrame([(d,) for g in clusters for d in g], "doc long")
+    ids = dict(docs.join(in_clusters, "doc").select("doc", "id").rdd
+               .map(lambda r: (r["doc"], r["id"])).collect())
+    removed = [d for g in clusters for d in g[1:]]
 
     os.makedirs(a.output, exist_ok=True)
     with open(os.path.join(a.output, "clusters.jsonl"), "w") as f:
         for k, g in enumerate(clusters):
             f.write(json.dumps({"cluster": k, "kept": ids[g[0]],
                                 "members": [ids[d] for d in g[1:]]}) + "\n")
+    with open(os.path.join(a.output, "removed.jsonl"), "w") as f:
+        for d in sorted(removed):
+            f.write(json.dumps({"id": ids[d]}) + "\n")
     skipped_rows = skipped.orderBy("doc").collect()
     with open(os.path.join(a.output, "skipped.jsonl"), "w") as f:
         for r in skipped_rows:
-            f.write(json.dumps({"id": r["id"], "reason": r["reason"]}) + "\n")
+            row = {"id": r["id"], "reason": r["reason"]}
+            if r["corrupt"] is not None:
+                row["line"] = r["corrupt"]
+            f.write(json.dumps(row) + "\n")
+    # The cleaned corpus: every usable record but the removed ones, in input order.
+    removed_df = spark.createDataFrame([(d,) for d in removed], "doc long")
+    kept = docs.where(F.col("corrupt").isNull() & F.col("text").isNotNull()) \
+        .join(good.select("doc"), "doc") \
+        .join(removed_df, "doc", "left_anti").orderBy("doc") \
+        .select(F.col("id").alias(a.id_field), F.col("text").alias(a.text_field))
+    kept.write.mode("overwrite").json(os.path.join(a.output, "clean"))
     summary = {
         "documents": n,
         "skipped": len(skipped_rows),
@@ -243,6 +263,7 @@ def main(argv=None):
         "candidate_pairs": pair_df.count(),
         "verified_pairs": near.count(),
         "exact_duplicate_documents": exact_links.count(),
+        "removed": len(removed),
     }
     with open(os.path.join(a.output, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

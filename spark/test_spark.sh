@@ -55,7 +55,15 @@ assert len(want) > 2000, len(want)
 assert got == want, f"{len(got ^ want)} clusters differ, e.g. {sorted(map(sorted, got ^ want))[:2]}"
 assert summary["documents"] == scan["summary"]["documents"] + scan["summary"]["skipped"], summary
 assert len(skipped) == scan["summary"]["skipped"] == summary["skipped"] == 13, (skipped, summary)
-print(f"same {len(got)} clusters as dupsift scan, {len(skipped)} bad records reported")
+assert sum("line" in k for k in skipped) == 4, skipped  # malformed lines are kept whole
+removed = {json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")}
+assert removed == {m["doc"] for c in scan["clusters"] for m in c["members"]}, "removed lists differ"
+import glob
+clean = [json.loads(l) for f in sorted(glob.glob(sys.argv[2] + "/clean/part-*")) for l in open(f)]
+assert len(clean) == scan["summary"]["documents"] - len(removed), len(clean)
+assert not removed & {r["id"] for r in clean}
+print(f"same {len(got)} clusters and {len(removed)} removals as dupsift scan, "
+      f"{len(clean)} records in clean/, {len(skipped)} bad records reported")
 PY
 }
 

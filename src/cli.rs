@@ -81,6 +81,9 @@ enum WorkerCommand {
     Sign(WorkerArgs),
     /// Candidate pairs (columns a_text, b_text) → their exact similarity per row.
     Verify(WorkerArgs),
+    /// An edge list (int64 columns a, b) → each document's connected component (doc,
+    /// component), with the union-find of a scan; run once, on the driver.
+    Components(WorkerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -498,13 +501,24 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Index(IndexCommand::Build(args)) => run_index_build(args),
         Command::Index(IndexCommand::Add(args)) => run_index_add(args),
         Command::Index(IndexCommand::Info(args)) => run_index_info(args),
-        Command::Worker(WorkerCommand::Sign(args)) => run_worker(args, true),
-        Command::Worker(WorkerCommand::Verify(args)) => run_worker(args, false),
+        Command::Worker(WorkerCommand::Sign(args)) => run_worker(args, WorkerTask::Sign),
+        Command::Worker(WorkerCommand::Verify(args)) => run_worker(args, WorkerTask::Verify),
+        Command::Worker(WorkerCommand::Components(args)) => {
+            run_worker(args, WorkerTask::Components)
+        }
     }
 }
 
+#[cfg_attr(not(feature = "spark"), allow(dead_code))]
+#[derive(Clone, Copy, Debug)]
+enum WorkerTask {
+    Sign,
+    Verify,
+    Components,
+}
+
 #[cfg(not(feature = "spark"))]
-fn run_worker(_: WorkerArgs, _: bool) -> Result<Exit> {
+fn run_worker(_: WorkerArgs, _: WorkerTask) -> Result<Exit> {
     anyhow::bail!(
         "this dupsift was built without Spark support; build it with \
          `cargo build --release --features spark`"
@@ -512,7 +526,7 @@ fn run_worker(_: WorkerArgs, _: bool) -> Result<Exit> {
 }
 
 #[cfg(feature = "spark")]
-fn run_worker(args: WorkerArgs, sign: bool) -> Result<Exit> {
+fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
     use dupsift::worker;
     let args = args.common;
     if let Some(p) = args.paths.first() {
@@ -533,17 +547,23 @@ fn run_worker(args: WorkerArgs, sign: bool) -> Result<Exit> {
     let stats = pool.install(|| {
         let stdin = io::BufReader::with_capacity(1 << 20, io::stdin());
         let stdout = io::BufWriter::with_capacity(1 << 20, io::stdout());
-        if sign {
-            worker::sign(stdin, stdout, &params, &opts)
-        } else {
-            worker::verify(stdin, stdout, &params, &opts)
+        match task {
+            WorkerTask::Sign => worker::sign(stdin, stdout, &params, &opts),
+            WorkerTask::Verify => worker::verify(stdin, stdout, &params, &opts),
+            WorkerTask::Components => worker::components(stdin, stdout),
         }
     })?;
     if !args.quiet && stats.errors > 0 {
-        eprintln!(
-            "dupsift worker: {} of {} rows have an error (see the error column)",
-            stats.errors, stats.rows
-        );
+        match task {
+            WorkerTask::Components => eprintln!(
+                "dupsift worker: {} of {} edges have a null end and were left out",
+                stats.errors, stats.rows
+            ),
+            _ => eprintln!(
+                "dupsift worker: {} of {} rows have an error (see the error column)",
+                stats.errors, stats.rows
+            ),
+        }
     }
     Ok(Exit::Ok)
 }

@@ -5,19 +5,22 @@
 //!
 //! - [`sign`]: documents (a text column) → band keys, exact-duplicate hash, counts.
 //! - [`verify`]: candidate pairs (`a_text`, `b_text`) → their exact similarity.
+//! - [`components`]: the edge list a driver collected (`a`, `b`) → each document's component,
+//!   with the union-find of a scan (run once, on the driver).
 //!
 //! Spark has no unsigned integers, so hashes leave as `int64` holding the same 64 bits. Every
 //! input row leaves as one output row, in order: a bad record (null text, a document over the
 //! size limit) gets an `error` and no keys, never disappears. Every other input column passes
 //! through unchanged, so the caller keeps its ids and document numbers.
 //!
-//! This module must not group, shuffle or cluster: that is Spark's job and the driver's.
+//! This module must not group or shuffle: that is Spark's job and the driver's.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, ListBuilder};
 use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
@@ -26,6 +29,7 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
+use crate::cluster::UnionFind;
 use crate::scan::{Params, Signer};
 
 /// Options of a worker run besides the detection parameters.
@@ -278,5 +282,83 @@ pub fn verify(
         let similarity: Float64Array = rows.iter().map(|r| r.as_ref().ok().copied()).collect();
         let error: StringArray = rows.iter().map(|r| r.as_ref().err().cloned()).collect();
         Ok((vec![Arc::new(similarity), Arc::new(error)], errors))
+    })
+}
+
+/// Connected components of an edge list: reads a stream with int64 columns `a` and `b` (one
+/// edge per row; document numbers, any other columns ignored) and writes `doc` and `component`
+/// (int64: the smallest document number of its component) for every document in some edge,
+/// ordered by document. Documents in no edge are alone and not listed.
+pub fn components(input: impl Read, output: impl Write) -> Result<Stats, WorkerError> {
+    let reader = StreamReader::try_new(input, None).map_err(WorkerError::Read)?;
+    let schema = reader.schema();
+    for name in ["a", "b"] {
+        match schema.column_with_name(name) {
+            None => return Err(missing(schema, name)),
+            Some((_, f)) if f.data_type() != &DataType::Int64 => {
+                return Err(WorkerError::Schema(format!(
+                    "column {name:?} is {}; document numbers must be int64",
+                    f.data_type()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let mut edges: Vec<(i64, i64)> = Vec::new();
+    let mut errors = 0;
+    for batch in reader {
+        let batch = batch.map_err(WorkerError::Read)?;
+        let a = batch
+            .column_by_name("a")
+            .expect("checked")
+            .as_primitive::<Int64Type>();
+        let b = batch
+            .column_by_name("b")
+            .expect("checked")
+            .as_primitive::<Int64Type>();
+        for i in 0..batch.num_rows() {
+            if a.is_null(i) || b.is_null(i) {
+                errors += 1;
+                continue;
+            }
+            edges.push((a.value(i), b.value(i)));
+        }
+    }
+    let mut docs: Vec<i64> = edges.iter().flat_map(|&(a, b)| [a, b]).collect();
+    docs.par_sort_unstable();
+    docs.dedup();
+    let index = |d: i64| docs.binary_search(&d).expect("every end is listed") as u32;
+    let mut uf = UnionFind::new(docs.len());
+    for &(a, b) in &edges {
+        uf.union(index(a), index(b));
+    }
+    let mut smallest = vec![i64::MAX; docs.len()];
+    for (i, &d) in docs.iter().enumerate() {
+        let root = uf.find(i as u32) as usize;
+        smallest[root] = smallest[root].min(d);
+    }
+    let component: Vec<i64> = (0..docs.len())
+        .map(|i| smallest[uf.find(i as u32) as usize])
+        .collect();
+    let out_schema = Arc::new(Schema::new(vec![
+        Field::new("doc", DataType::Int64, false),
+        Field::new("component", DataType::Int64, false),
+    ]));
+    let mut writer = StreamWriter::try_new(output, &out_schema).map_err(WorkerError::Write)?;
+    for (d, c) in docs.chunks(65536).zip(component.chunks(65536)) {
+        let batch = RecordBatch::try_new(
+            out_schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(d.to_vec())),
+                Arc::new(Int64Array::from(c.to_vec())),
+            ],
+        )
+        .map_err(WorkerError::Write)?;
+        writer.write(&batch).map_err(WorkerError::Write)?;
+    }
+    writer.finish().map_err(WorkerError::Write)?;
+    Ok(Stats {
+        rows: edges.len() as u64 + errors,
+        errors,
     })
 }

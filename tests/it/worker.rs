@@ -201,22 +201,13 @@ fn worker_halves_reproduce_the_clusters_of_a_scan() {
             .success()
             .stdout,
     );
-    let mut parent: Vec<usize> = (0..docs.len()).collect();
-    fn find(p: &mut [usize], x: usize) -> usize {
-        let mut r = x;
-        while p[r] != r {
-            r = p[r];
-        }
-        p[x] = r;
-        r
-    }
-    let union = |p: &mut Vec<usize>, x: usize, y: usize| {
-        let (rx, ry) = (find(p, x), find(p, y));
-        p[rx.max(ry)] = rx.min(ry);
-    };
-    for (d, &o) in original.iter().enumerate() {
-        union(&mut parent, d, o);
-    }
+    // The edges: exact-duplicate links and verified pairs; components by the worker.
+    let (mut ea, mut eb): (Vec<i64>, Vec<i64>) = original
+        .iter()
+        .enumerate()
+        .filter(|&(d, &o)| d != o)
+        .map(|(d, &o)| (o as i64, d as i64))
+        .unzip();
     let mut near = 0;
     for v in &verified {
         let sims = v
@@ -226,21 +217,32 @@ fn worker_halves_reproduce_the_clusters_of_a_scan() {
         for r in 0..v.num_rows() {
             if sims.value(r) >= 0.8 {
                 near += 1;
-                union(
-                    &mut parent,
-                    i64s(v, "a").value(r) as usize,
-                    i64s(v, "b").value(r) as usize,
-                );
+                ea.push(i64s(v, "a").value(r));
+                eb.push(i64s(v, "b").value(r));
             }
         }
     }
     assert!(near >= 20, "{near}");
-    let mut groups: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    for (d, id) in ids.iter().enumerate() {
-        let root = find(&mut parent, d);
-        groups.entry(root).or_default().insert(id.to_string());
+    let edges = batch(vec![
+        ("a", Arc::new(Int64Array::from(ea)) as ArrayRef),
+        ("b", Arc::new(Int64Array::from(eb))),
+    ]);
+    let comps = read_ipc(
+        &worker(t.path(), &["components"], &ipc(&[edges]))
+            .success()
+            .stdout,
+    );
+    let mut groups: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for c in &comps {
+        for r in 0..c.num_rows() {
+            let d = i64s(c, "doc").value(r) as usize;
+            groups
+                .entry(i64s(c, "component").value(r))
+                .or_default()
+                .insert(ids[d].to_string());
+        }
     }
-    let found: BTreeSet<BTreeSet<String>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    let found: BTreeSet<BTreeSet<String>> = groups.into_values().collect();
     assert_eq!(found, expected);
 }
 
@@ -390,6 +392,49 @@ fn unusable_input_is_a_clear_error() {
     let run = worker(t.path(), &["sign", "docs.jsonl"], b"").usage_error();
     assert!(
         run.stderr.contains("takes no paths (got docs.jsonl)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn components_are_labelled_by_their_smallest_document() {
+    let t = TempCorpus::new();
+    let edges = batch(vec![
+        (
+            "a",
+            Arc::new(Int64Array::from(vec![Some(9), Some(3), Some(40), None])) as ArrayRef,
+        ),
+        (
+            "b",
+            Arc::new(Int64Array::from(vec![Some(3), Some(12), Some(41), Some(1)])),
+        ),
+        (
+            "note",
+            Arc::new(StringArray::from(vec!["x", "y", "z", "w"])),
+        ),
+    ]);
+    let run = worker(t.path(), &["components"], &ipc(&[edges])).success();
+    assert_eq!(
+        run.stderr,
+        "dupsift worker: 1 of 4 edges have a null end and were left out\n"
+    );
+    let out = read_ipc(&run.stdout);
+    let pairs: Vec<(i64, i64)> = out
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows()).map(move |r| (i64s(b, "doc").value(r), i64s(b, "component").value(r)))
+        })
+        .collect();
+    assert_eq!(pairs, [(3, 3), (9, 3), (12, 3), (40, 40), (41, 40)]);
+    let text = batch(vec![(
+        "a",
+        Arc::new(StringArray::from(vec!["1"])) as ArrayRef,
+    )]);
+    let run = worker(t.path(), &["components"], &ipc(&[text])).usage_error();
+    assert!(
+        run.stderr
+            .contains("column \"a\" is Utf8; document numbers must be int64"),
         "{}",
         run.stderr
     );
