@@ -13,9 +13,9 @@ dupsift's union-find on the driver (`dupsift worker components`).
         --input data/*.jsonl --output out/ [--threshold 0.8 --ngram 5 ...]
 
 Writes OUT/clusters.jsonl (one cluster per line: kept document and members, in input order),
-OUT/removed.jsonl (the ids a cleanup removes), OUT/clean/ (the kept records as JSONL, written
-by Spark), OUT/skipped.jsonl (records without usable text, with the reason and, for malformed
-JSON, the line itself; they are not in OUT/clean/) and OUT/summary.json.
+OUT/removed.jsonl (the ids a cleanup removes), OUT/clean/ (every input record but the removed
+ones, written by Spark: JSONL lines byte for byte, or Parquet rows), OUT/skipped.jsonl (records
+without usable text, with the reason a scan gives) and OUT/summary.json.
 """
 import argparse
 import json
@@ -59,7 +59,7 @@ def parse_args(argv):
 
 
 def worker_flags(a):
-    flags = ["--text-field", "text", "--max-doc-bytes", str(a.max_doc_bytes), "-j", "1", "--quiet"]
+    flags = ["--max-doc-bytes", str(a.max_doc_bytes), "-j", "1", "--quiet"]
     for name in DETECTION_FLAGS:
         value = getattr(a, name)
         if value is not None:
@@ -160,43 +160,59 @@ def main(argv=None):
     spark = SparkSession.builder.appName("dupsift").getOrCreate()
     flags = worker_flags(a)
 
+    common = [T.StructField("bytes", T.LongType()), T.StructField("words", T.LongType()),
+              T.StructField("shingles", T.LongType()), T.StructField("content_hi", T.LongType()),
+              T.StructField("content_lo", T.LongType()),
+              T.StructField("keys", T.ArrayType(T.LongType())),
+              T.StructField("lossy", T.BooleanType()), T.StructField("error", T.StringType())]
     if a.format == "jsonl":
-        raw = spark.read.option("mode", "PERMISSIVE").option(
-            "columnNameOfCorruptRecord", "_corrupt_record").json(a.input)
+        # Raw lines, decoded by the worker as `scan` decodes a JSONL file (Spark's own JSON
+        # reader would reject a line with invalid UTF-8 that `scan` reads, and name fields
+        # differently). The text source keeps a line's bytes; the cast hands them over as is.
+        lines = spark.read.text(a.input).select(F.col("value").cast("binary").alias("line"))
+        numbered = lines.rdd.zipWithIndex().map(lambda r: (r[1], r[0]["line"]))
+        source = spark.createDataFrame(numbered, T.StructType([
+            T.StructField("doc", T.LongType(), False), T.StructField("line", T.BinaryType())]))
+        sign_flags = flags + ["--jsonl-lines", "--text-field", a.text_field,
+                              "--id-field", a.id_field]
+        sign_schema = T.StructType([T.StructField("doc", T.LongType()),
+                                    T.StructField("id", T.StringType()),
+                                    T.StructField("text", T.BinaryType()),
+                                    T.StructField("blank", T.BooleanType())] + common)
     else:
         raw = spark.read.parquet(*a.input)
-    cols = raw.columns
-    text = F.col(a.text_field).cast("string") if a.text_field in cols else F.lit(None).cast("string")
-    ident = F.col(a.id_field).cast("string") if a.id_field in cols else F.lit(None).cast("string")
-    corrupt = F.col("_corrupt_record") if "_corrupt_record" in cols else F.lit(None).cast("string")
-    # Number documents in input order (files, then lines), as `scan` does.
-    numbered = raw.select(ident.alias("id"), text.alias("text"), corrupt.alias("corrupt")) \
-        .rdd.zipWithIndex() \
-        .map(lambda r: (r[1], r[0]["id"] if r[0]["id"] is not None else f"(record {r[1] + 1})",
-                        r[0]["text"], r[0]["corrupt"]))
-    docs = spark.createDataFrame(numbered, T.StructType([
-        T.StructField("doc", T.LongType(), False),
-        T.StructField("id", T.StringType(), False),
-        T.StructField("text", T.StringType(), True),
-        T.StructField("corrupt", T.StringType(), True),
-    ])).cache()
-    n = docs.count()
+        cols = raw.columns
+        text = F.col(a.text_field) if a.text_field in cols else F.lit(None).cast("string")
+        ident = F.col(a.id_field).cast("string") if a.id_field in cols else \
+            F.lit(None).cast("string")
+        numbered = raw.select(ident.alias("id"), text.alias("text"), text.alias("body")) \
+            .rdd.zipWithIndex().map(lambda r: (r[1], r[0]["id"], r[0]["text"], r[0]["body"]))
+        source = spark.createDataFrame(numbered, T.StructType([
+            T.StructField("doc", T.LongType(), False), T.StructField("id", T.StringType()),
+            T.StructField("text", raw.schema[a.text_field].dataType if a.text_field in cols
+                          else T.StringType()),
+            T.StructField("body", raw.schema[a.text_field].dataType if a.text_field in cols
+                          else T.StringType())]))
+        sign_flags = flags + ["--text-field", "text"]
+        # The worker consumes `text`; `body` comes back for verification.
+        sign_schema = T.StructType([T.StructField("doc", T.LongType()),
+                                    T.StructField("id", T.StringType()),
+                                    T.StructField("body", source.schema["body"].dataType),
+                                    T.StructField("blank", T.BooleanType())] + common)
+        source = source.withColumn("blank", F.lit(False))
+    source = source.cache()
+    signed = source.mapInArrow(run_worker(a.binary, "sign", sign_flags), sign_schema) \
+        .where(~F.col("blank")) \
+        .withColumn("id", F.coalesce(F.col("id"),
+                                     F.concat(F.lit("(record "), F.col("doc") + 1, F.lit(")")))) \
+        .cache()
+    if "body" in signed.columns:
+        signed = signed.withColumnRenamed("body", "text")
+    n = signed.count()
+    docs = signed.select("doc", "id", F.col("text").cast("binary").alias("text"))
 
-    sign_schema = T.StructType([
-        T.StructField("doc", T.LongType()), T.StructField("id", T.StringType()),
-        T.StructField("corrupt", T.StringType()),
-        T.StructField("bytes", T.LongType()), T.StructField("words", T.LongType()),
-        T.StructField("shingles", T.LongType()), T.StructField("content_hi", T.LongType()),
-        T.StructField("content_lo", T.LongType()),
-        T.StructField("keys", T.ArrayType(T.LongType())), T.StructField("lossy", T.BooleanType()),
-        T.StructField("error", T.StringType()),
-    ])
-    signed = docs.mapInArrow(run_worker(a.binary, "sign", flags), sign_schema).cache()
-
-    skipped = signed.where(F.col("corrupt").isNotNull() | F.col("error").isNotNull()).select(
-        "doc", "id", F.when(F.col("corrupt").isNotNull(), F.lit("malformed JSON"))
-        .otherwise(F.col("error")).alias("reason"), "corrupt")
-    good = signed.where(F.col("corrupt").isNull() & F.col("error").isNull())
+    skipped = signed.where(F.col("error").isNotNull()).select("doc", "id", "error")
+    good = signed.where(F.col("error").isNull())
 
     # Exact duplicates: the first document with the same bytes is the original.
     firsts = good.groupBy("content_hi", "content_lo").agg(F.min("doc").alias("original"))
@@ -244,17 +260,18 @@ def main(argv=None):
     skipped_rows = skipped.orderBy("doc").collect()
     with open(os.path.join(a.output, "skipped.jsonl"), "w") as f:
         for r in skipped_rows:
-            row = {"id": r["id"], "reason": r["reason"]}
-            if r["corrupt"] is not None:
-                row["line"] = r["corrupt"]
-            f.write(json.dumps(row) + "\n")
-    # The cleaned corpus: every usable record but the removed ones, in input order.
+            f.write(json.dumps({"id": r["id"], "reason": r["error"]}) + "\n")
+    # The cleaned corpus: every input record but the removed documents, in input order; JSONL
+    # lines byte for byte (skipped and blank lines included: a cleanup loses nothing it did not
+    # judge).
     removed_df = spark.createDataFrame([(d,) for d in removed], "doc long")
-    kept = docs.where(F.col("corrupt").isNull() & F.col("text").isNotNull()) \
-        .join(good.select("doc"), "doc") \
-        .join(removed_df, "doc", "left_anti").orderBy("doc") \
-        .select(F.col("id").alias(a.id_field), F.col("text").alias(a.text_field))
-    kept.write.mode("overwrite").json(os.path.join(a.output, "clean"))
+    kept = source.join(removed_df, "doc", "left_anti").orderBy("doc")
+    if a.format == "jsonl":
+        kept.select(F.col("line").cast("string").alias("value")) \
+            .write.mode("overwrite").text(os.path.join(a.output, "clean"))
+    else:
+        kept.drop("doc", "body", "blank").write.mode("overwrite") \
+            .parquet(os.path.join(a.output, "clean"))
     summary = {
         "documents": n,
         "skipped": len(skipped_rows),

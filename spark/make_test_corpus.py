@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A deterministic JSONL corpus for the Spark tests: documents of made-up words, 15% of them
 near-duplicate variants (2% of words replaced), some exact copies, and a few bad records (a
-line of broken JSON, a record without text, one with a null text, one document of ~200 KB).
+line of broken JSON, a record without text, one with a null text, one document of ~200 KB, a
+near-duplicate with invalid UTF-8).
 
     make_test_corpus.py --docs 20000 --out corpus.jsonl
 """
@@ -40,6 +41,13 @@ def main():
                 f.write(json.dumps({"id": f"null-{i}", "text": None}) + "\n")
         # Larger than the tests' --max-doc-bytes (100K): reported, not signed.
         f.write(json.dumps({"id": "huge", "text": " ".join(vocab[:30000] * 2)}) + "\n")
+    # A copy of a base with an invalid UTF-8 byte between two words: a near-duplicate of it
+    # (invalid bytes separate words, in dupsift and, as U+FFFD, after Spark's decoding).
+    words = bases[0]
+    line = json.dumps({"id": "latin1-copy", "text": " ".join(words[:10]) + " @@ " +
+                       " ".join(words[10:])}).encode()
+    with open(a.out, "ab") as f:
+        f.write(line.replace(b"@@", b"caf\xe9") + b"\n")
 
 
 if __name__ == "__main__":

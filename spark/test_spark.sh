@@ -41,7 +41,7 @@ submit() { # MASTER OUT
 }
 
 compare() { # OUT
-  python3 - "$work/scan.json" "$1" <<'PY'
+  python3 - "$work/scan.json" "$1" "$work/corpus.jsonl" <<'PY'
 import json, sys
 scan = json.load(open(sys.argv[1]))
 want = {frozenset([c["kept"]] + [m["doc"] for m in c["members"]]) for c in scan["clusters"]}
@@ -55,15 +55,20 @@ assert len(want) > 2000, len(want)
 assert got == want, f"{len(got ^ want)} clusters differ, e.g. {sorted(map(sorted, got ^ want))[:2]}"
 assert summary["documents"] == scan["summary"]["documents"] + scan["summary"]["skipped"], summary
 assert len(skipped) == scan["summary"]["skipped"] == summary["skipped"] == 13, (skipped, summary)
-assert sum("line" in k for k in skipped) == 4, skipped  # malformed lines are kept whole
+assert sorted(k["reason"] for k in skipped) == sorted(k["reason"] for k in scan["skipped"])
 removed = {json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")}
 assert removed == {m["doc"] for c in scan["clusters"] for m in c["members"]}, "removed lists differ"
 import glob
-clean = [json.loads(l) for f in sorted(glob.glob(sys.argv[2] + "/clean/part-*")) for l in open(f)]
-assert len(clean) == scan["summary"]["documents"] - len(removed), len(clean)
-assert not removed & {r["id"] for r in clean}
+# Every input line but the removed documents' (skipped lines too), byte for byte.
+clean = [l for f in sorted(glob.glob(sys.argv[2] + "/clean/part-*")) for l in open(f, "rb")]
+lines = open(sys.argv[3], "rb").read().splitlines(keepends=True)
+removed_lines = sum(1 for l in lines if l.startswith(b'{"id": "') and
+                    l[8:].split(b'"', 1)[0].decode("utf-8", "replace") in removed)
+assert sorted(clean) == sorted(l for l in lines if not (l.startswith(b'{"id": "') and
+                    l[8:].split(b'"', 1)[0].decode("utf-8", "replace") in removed))
+assert len(clean) == len(lines) - len(removed) == len(lines) - removed_lines, len(clean)
 print(f"same {len(got)} clusters and {len(removed)} removals as dupsift scan, "
-      f"{len(clean)} records in clean/, {len(skipped)} bad records reported")
+      f"{len(clean)} lines in clean/, {len(skipped)} bad records reported as scan reports them")
 PY
 }
 

@@ -92,6 +92,11 @@ struct WorkerArgs {
     /// same answer); input and output are the standard streams, so no paths.
     #[command(flatten)]
     common: CommonArgs,
+
+    /// sign: the input is raw JSONL lines (a `line` column, binary), decoded as scan decodes
+    /// a JSONL file (--text-field, --id-field); adds the columns id, text and blank.
+    #[arg(long, help_heading = "Worker")]
+    jsonl_lines: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -528,6 +533,7 @@ fn run_worker(_: WorkerArgs, _: WorkerTask) -> Result<Exit> {
 #[cfg(feature = "spark")]
 fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
     use dupsift::worker;
+    let jsonl_lines = args.jsonl_lines;
     let args = args.common;
     if let Some(p) = args.paths.first() {
         anyhow::bail!(
@@ -539,6 +545,8 @@ fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
     let opts = worker::Options {
         text_field: args.text_field.clone(),
         max_doc_bytes: args.max_doc_bytes,
+        jsonl_lines,
+        id_field: args.id_field.clone(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)

@@ -22,7 +22,7 @@ use arrow_array::builder::{Int64Builder, ListBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
@@ -30,6 +30,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
 use crate::cluster::UnionFind;
+use crate::corpus::{Record, decode_record};
 use crate::scan::{Params, Signer};
 
 /// Options of a worker run besides the detection parameters.
@@ -40,6 +41,10 @@ pub struct Options {
     pub text_field: String,
     /// Documents larger than this get an error instead of keys, as a scan skips them.
     pub max_doc_bytes: u64,
+    /// The input holds raw JSONL lines (a `line` column) to decode as a scan does.
+    pub jsonl_lines: bool,
+    /// The id field of JSONL records (with `jsonl_lines`).
+    pub id_field: String,
 }
 
 /// Why a worker run stopped.
@@ -160,13 +165,27 @@ fn run(
 /// duplicates), `keys` (list of `params.bands` int64 band keys; empty without shingles: such a
 /// document takes no part in LSH), `lossy` (bool: the text had invalid UTF-8) and `error`
 /// (utf8, null when the row is fine).
+///
+/// With `opts.jsonl_lines`, the input holds raw JSONL lines instead (a `line` column) and each
+/// is decoded as a scan decodes the lines of a JSONL file (`--text-field`, `--id-field`; the
+/// same reasons for the lines it skips); the output then also has `id` (utf8, null when the
+/// record has none), `text` (binary: the decoded text) and `blank` (bool: a whitespace-only
+/// line, which is no record and no error).
 pub fn sign(
     input: impl Read,
     output: impl Write,
     params: &Params,
     opts: &Options,
 ) -> Result<Stats, WorkerError> {
-    let made = vec![
+    let mut made = Vec::new();
+    if opts.jsonl_lines {
+        made.extend([
+            Field::new("id", DataType::Utf8, true),
+            Field::new("text", DataType::Binary, true),
+            Field::new("blank", DataType::Boolean, false),
+        ]);
+    }
+    made.extend([
         Field::new("bytes", DataType::Int64, false),
         Field::new("words", DataType::Int64, false),
         Field::new("shingles", DataType::Int64, false),
@@ -175,26 +194,25 @@ pub fn sign(
         Field::new_list("keys", Field::new_list_field(DataType::Int64, true), false),
         Field::new("lossy", DataType::Boolean, false),
         Field::new("error", DataType::Utf8, true),
-    ];
-    let field = opts.text_field.as_str();
+    ]);
+    let field = if opts.jsonl_lines {
+        "line"
+    } else {
+        opts.text_field.as_str()
+    };
     run(input, output, &[field], made, |batch| {
         let texts = Texts::of(batch, field)?;
-        let rows: Vec<Result<(usize, crate::scan::Signed, bool), String>> = (0..batch.num_rows())
+        let rows: Vec<Row> = (0..batch.num_rows())
             .into_par_iter()
             .map_init(
                 || Signer::new(params),
-                |signer, i| match texts.get(i) {
-                    None => Err(format!("{field:?} is null")),
-                    Some(t) if t.len() as u64 > opts.max_doc_bytes => Err(format!(
-                        "document of {} bytes is larger than --max-doc-bytes ({})",
-                        t.len(),
-                        opts.max_doc_bytes
-                    )),
-                    Some(t) => Ok((t.len(), signer.sign(t), std::str::from_utf8(t).is_err())),
-                },
+                |signer, i| sign_row(signer, texts.get(i), field, opts),
             )
             .collect();
         let n = rows.len();
+        let mut ids: Vec<Option<String>> = Vec::with_capacity(n);
+        let mut decoded: Vec<Option<Vec<u8>>> = Vec::with_capacity(n);
+        let mut blank = Vec::with_capacity(n);
         let (mut bytes, mut words, mut shingles) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -205,33 +223,34 @@ pub fn sign(
         let (mut lossy, mut error) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut errors = 0;
         for row in rows {
-            match row {
-                Ok((len, s, bad_utf8)) => {
-                    bytes.push(len as i64);
-                    words.push(i64::from(s.words));
-                    shingles.push(i64::from(s.shingles));
-                    hi.push(Some((s.content >> 64) as u64 as i64));
-                    lo.push(Some(s.content as u64 as i64));
-                    keys.values()
-                        .append_slice(&s.keys.iter().map(|&k| k as i64).collect::<Vec<i64>>());
-                    lossy.push(bad_utf8);
-                    error.push(None);
-                }
-                Err(e) => {
-                    errors += 1;
-                    bytes.push(0);
-                    words.push(0);
-                    shingles.push(0);
-                    hi.push(None);
-                    lo.push(None);
-                    lossy.push(false);
-                    error.push(Some(e));
-                }
+            errors += u64::from(row.error.is_some());
+            bytes.push(row.len as i64);
+            let s = row.signed.as_ref();
+            words.push(s.map_or(0, |s| i64::from(s.words)));
+            shingles.push(s.map_or(0, |s| i64::from(s.shingles)));
+            hi.push(s.map(|s| (s.content >> 64) as u64 as i64));
+            lo.push(s.map(|s| s.content as u64 as i64));
+            if let Some(s) = s {
+                let k: Vec<i64> = s.keys.iter().map(|&k| k as i64).collect();
+                keys.values().append_slice(&k);
             }
             keys.append(true);
+            lossy.push(row.lossy);
+            error.push(row.error);
+            ids.push(row.id);
+            decoded.push(row.text);
+            blank.push(row.blank);
         }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(bytes)),
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        if opts.jsonl_lines {
+            columns.push(Arc::new(StringArray::from(ids)));
+            columns.push(Arc::new(BinaryArray::from(
+                decoded.iter().map(|t| t.as_deref()).collect::<Vec<_>>(),
+            )));
+            columns.push(Arc::new(BooleanArray::from(blank)));
+        }
+        columns.extend([
+            Arc::new(Int64Array::from(bytes)) as ArrayRef,
             Arc::new(Int64Array::from(words)),
             Arc::new(Int64Array::from(shingles)),
             Arc::new(Int64Array::from(hi)),
@@ -239,9 +258,69 @@ pub fn sign(
             Arc::new(keys.finish()),
             Arc::new(BooleanArray::from(lossy)),
             Arc::new(StringArray::from(error)),
-        ];
+        ]);
         Ok((columns, errors))
     })
+}
+
+/// What [`sign`] makes of one input row.
+#[derive(Default)]
+struct Row {
+    len: usize,
+    signed: Option<crate::scan::Signed>,
+    lossy: bool,
+    error: Option<String>,
+    id: Option<String>,
+    text: Option<Vec<u8>>,
+    blank: bool,
+}
+
+fn sign_row(signer: &mut Signer, value: Option<&[u8]>, field: &str, opts: &Options) -> Row {
+    let fail = |error: String| Row {
+        error: Some(error),
+        ..Row::default()
+    };
+    let Some(value) = value else {
+        return fail(format!("{field:?} is null"));
+    };
+    if !opts.jsonl_lines {
+        if value.len() as u64 > opts.max_doc_bytes {
+            return fail(format!(
+                "document of {} bytes is larger than --max-doc-bytes ({})",
+                value.len(),
+                opts.max_doc_bytes
+            ));
+        }
+        return Row {
+            len: value.len(),
+            signed: Some(signer.sign(value)),
+            lossy: std::str::from_utf8(value).is_err(),
+            ..Row::default()
+        };
+    }
+    if value.len() as u64 > opts.max_doc_bytes {
+        // The words of a scan skipping an overlong JSONL line.
+        return fail(format!(
+            "line too long: {} bytes (limit {}; see --max-doc-bytes)",
+            value.len(),
+            opts.max_doc_bytes
+        ));
+    }
+    match decode_record(value, &opts.text_field, &opts.id_field) {
+        Record::Blank => Row {
+            blank: true,
+            ..Row::default()
+        },
+        Record::Skip(reason) => fail(reason),
+        Record::Doc { id, text, lossy } => Row {
+            len: text.len(),
+            signed: Some(signer.sign(&text)),
+            lossy,
+            id,
+            text: Some(text),
+            ..Row::default()
+        },
+    }
 }
 
 /// Verifies candidate pairs: reads a stream with `a_text` and `b_text` columns and writes, per

@@ -151,8 +151,41 @@ pub(super) fn decode_line(src: &Source, rec: RawRecord, opts: &ReadOptions) -> D
     if loc.offset == 0 {
         body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     }
+    match decode_record(body, &opts.text_field, &opts.id_field) {
+        Record::Blank => Decoded::Blank,
+        Record::Skip(reason) => Decoded::Skip(Skipped::at_line(src.name.clone(), loc.line, reason)),
+        Record::Doc { id, text, lossy } => Decoded::Doc(Document {
+            id: id.unwrap_or_else(|| format!("{}:{}", src.name, loc.line)),
+            loc,
+            text,
+            lossy,
+        }),
+    }
+}
+
+/// One JSONL record decoded on its own (see [`decode_record`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// Whitespace only: not a record.
+    Blank,
+    /// Not usable, and why (the reason a scan reports).
+    Skip(String),
+    /// A document.
+    Doc {
+        /// The id field, when present (a string, or a number written as JSON).
+        id: Option<String>,
+        /// The text field's value (invalid UTF-8 in the line replaced by U+FFFD).
+        text: Vec<u8>,
+        /// The line had invalid UTF-8.
+        lossy: bool,
+    },
+}
+
+/// Decodes the bytes of one JSONL line (without its newline) as a scan decodes each line of a
+/// JSONL file, for callers that hold lines rather than files (`dupsift worker`).
+pub fn decode_record(body: &[u8], text_field: &str, id_field: &str) -> Record {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Decoded::Blank;
+        return Record::Blank;
     }
     let lossy_buf;
     let (json, lossy) = match std::str::from_utf8(body) {
@@ -162,26 +195,21 @@ pub(super) fn decode_line(src: &Source, rec: RawRecord, opts: &ReadOptions) -> D
             (lossy_buf.as_str(), true)
         }
     };
-    let skip = |reason: String| Decoded::Skip(Skipped::at_line(src.name.clone(), loc.line, reason));
-    let fields = match extract(json, &opts.text_field, &opts.id_field) {
+    let fields = match extract(json, text_field, id_field) {
         Ok(Top::Object(fields)) => fields,
-        Ok(Top::NotObject) => return skip("top-level value is not an object".to_owned()),
-        Err(e) => return skip(format!("malformed JSON: {}", json_error_message(&e))),
+        Ok(Top::NotObject) => return Record::Skip("top-level value is not an object".to_owned()),
+        Err(e) => return Record::Skip(format!("malformed JSON: {}", json_error_message(&e))),
     };
     let text = match fields.text {
         Some(TextValue::Str(s)) => s,
-        Some(TextValue::Other) => return skip(format!("{:?} is not a string", opts.text_field)),
-        None => return skip(format!("no {:?} field", opts.text_field)),
+        Some(TextValue::Other) => return Record::Skip(format!("{text_field:?} is not a string")),
+        None => return Record::Skip(format!("no {text_field:?} field")),
     };
-    let id = fields
-        .id
-        .unwrap_or_else(|| format!("{}:{}", src.name, loc.line));
-    Decoded::Doc(Document {
-        id,
-        loc,
+    Record::Doc {
+        id: fields.id,
         text: text.into_bytes(),
         lossy,
-    })
+    }
 }
 
 /// serde_json's message without its "at line 1 column N" suffix: the line is always 1 here and

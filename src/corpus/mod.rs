@@ -19,6 +19,7 @@
 //! choice.
 
 mod jsonl;
+pub use jsonl::{Record, decode_record};
 mod open;
 mod read;
 mod walk;

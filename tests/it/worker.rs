@@ -439,3 +439,67 @@ fn components_are_labelled_by_their_smallest_document() {
         run.stderr
     );
 }
+
+/// With --jsonl-lines the worker decodes raw JSONL lines as a scan decodes a JSONL file: the
+/// same documents, the same reasons for the lines it skips, and blank lines are no records.
+#[test]
+fn jsonl_lines_decode_as_a_scan_does() {
+    let t = TempCorpus::new();
+    let mut lines: Vec<Vec<u8>> = vec![
+        br#"{"id": "a", "text": "the harbour master opens the lock gates"}"#.to_vec(),
+        b"   ".to_vec(),
+        br#"{"id": "b", "text": "unterminated}"#.to_vec(),
+        br#"{"id": "c", "body": "no text here"}"#.to_vec(),
+        br#"{"id": "d", "text": 42}"#.to_vec(),
+        br#"[1, 2]"#.to_vec(),
+        br#"{"text": "a record without an id"}"#.to_vec(),
+        format!(r#"{{"id": "long", "text": "{}"}}"#, "x ".repeat(200)).into_bytes(),
+    ];
+    let mut latin1 = br#"{"id": "e", "text": "caf"#.to_vec();
+    latin1.extend(b"\xe9 au lait\"}");
+    lines.push(latin1);
+    let mut file = Vec::new();
+    for l in &lines {
+        file.extend_from_slice(l);
+        file.push(b'\n');
+    }
+    std::fs::write(t.path().join("docs.jsonl"), &file).unwrap();
+    let report = scan_json_in(t.path(), &["docs.jsonl", "--max-doc-bytes", "300"]);
+    let scan_reasons: Vec<String> = arr(&report, "skipped")
+        .iter()
+        .map(|k| s(k, "reason").to_string())
+        .collect();
+
+    let input = batch(vec![(
+        "line",
+        Arc::new(BinaryArray::from(
+            lines.iter().map(|l| l.as_slice()).collect::<Vec<_>>(),
+        )) as ArrayRef,
+    )]);
+    let run = worker(
+        t.path(),
+        &["sign", "--jsonl-lines", "--max-doc-bytes", "300", "-q"],
+        &ipc(&[input]),
+    )
+    .success();
+    let b = &read_ipc(&run.stdout)[0];
+    let errors: Vec<String> = strs(b, "error")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(errors, scan_reasons);
+    assert_eq!(errors.len(), 5, "{errors:?}");
+    let ids: Vec<Option<&str>> = strs(b, "id").iter().collect();
+    assert_eq!(ids[0], Some("a"));
+    assert_eq!(ids[6], None, "no id field: the driver names it");
+    let blank = b.column_by_name("blank").unwrap().as_boolean();
+    assert!(blank.value(1) && !blank.value(0));
+    assert!(strs(b, "error").is_null(1), "a blank line is no error");
+    let lossy = b.column_by_name("lossy").unwrap().as_boolean();
+    assert!(lossy.value(8));
+    let text = b.column_by_name("text").unwrap().as_binary::<i32>();
+    assert_eq!(text.value(8), "caf\u{fffd} au lait".as_bytes());
+    assert_eq!(summary(&report, "invalid_utf8_documents"), 1);
+    assert_eq!(summary(&report, "documents"), 3);
+}
