@@ -272,9 +272,12 @@ def main(argv=None):
     else:
         kept.drop("doc", "body", "blank").write.mode("overwrite") \
             .parquet(os.path.join(a.output, "clean"))
+    # The names and meanings of `dupsift scan`'s summary: documents are the usable records.
     summary = {
-        "documents": n,
+        "documents": n - len(skipped_rows),
         "skipped": len(skipped_rows),
+        "invalid_utf8_documents": good.where(F.col("lossy")).count(),
+        "empty_documents": good.where(F.col("words") == 0).count(),
         "clusters": len(clusters),
         "duplicate_documents": sum(len(g) - 1 for g in clusters),
         "candidate_pairs": pair_df.count(),
