@@ -80,6 +80,40 @@ submit "local[2]" "$work/local"
 echo "spark local[2]: $(( $(date +%s) - start )) s"
 compare "$work/local"
 
+echo "== local[2], Parquet input"
+python - "$work/corpus.jsonl" "$work/corpus.parquet" <<'PY'
+import json, sys
+import pyarrow as pa, pyarrow.parquet as pq
+ids, texts = [], []
+for line in open(sys.argv[1], "rb"):
+    try:
+        r = json.loads(line.decode("utf-8", "replace"))  # as scan reads invalid UTF-8
+    except ValueError:
+        continue
+    if isinstance(r.get("text"), str) and len(line) <= 100 * 1024:
+        ids.append(r["id"])
+        texts.append(r["text"])
+pq.write_table(pa.table({"id": ids, "text": texts}), sys.argv[2])
+PY
+spark-submit --master "local[2]" --conf spark.ui.enabled=false --files "$bin" \
+  spark/dupsift_spark.py --binary "$(basename "$bin")" --format parquet \
+  --input "$work/corpus.parquet" --max-doc-bytes 100K --output "$work/parquet" \
+  2> "$work/parquet.log" || { tail -40 "$work/parquet.log"; exit 1; }
+python - "$work/scan.json" "$work/parquet" <<'PY'
+import glob, json, sys
+import pyarrow.parquet as pq
+scan = json.load(open(sys.argv[1]))
+want = {frozenset([c["kept"]] + [m["doc"] for m in c["members"]]) for c in scan["clusters"]}
+got = {frozenset([json.loads(l)["kept"]] + json.loads(l)["members"])
+       for l in open(sys.argv[2] + "/clusters.jsonl")}
+assert got == want, f"{len(got ^ want)} clusters differ"
+removed = {json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")}
+clean = [i for f in glob.glob(sys.argv[2] + "/clean/*.parquet")
+         for i in pq.read_table(f).column("id").to_pylist()]
+assert len(clean) == scan["summary"]["documents"] - len(removed) and not removed & set(clean)
+print(f"Parquet: same {len(got)} clusters as dupsift scan, {len(clean)} rows in clean/")
+PY
+
 echo "== standalone master and two workers on 127.0.0.1"
 export SPARK_WORKER_DIR="$work/spark-work" SPARK_LOG_DIR="$work/spark-logs"
 spark-class org.apache.spark.deploy.master.Master --host 127.0.0.1 --port 17077 \
