@@ -40,10 +40,15 @@ impl SpillWriter {
         self.starts.is_empty()
     }
 
-    /// Appends the next document's words. Panics on a document of more than `u32::MAX` words
-    /// (callers cap documents far below that).
+    /// Appends the next document's words. A document of more than `u32::MAX` words (only with
+    /// a raised `--max-doc-bytes`) is an error: the caller then reads text again instead.
     pub fn push(&mut self, words: &[u32]) -> io::Result<()> {
-        let n = u32::try_from(words.len()).expect("a document of at most u32::MAX words");
+        let n = u32::try_from(words.len()).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a document of more than 4,294,967,295 words",
+            )
+        })?;
         self.out.write_all(as_bytes(words).as_ref())?;
         self.starts.push(self.at);
         self.lens.push(n);
