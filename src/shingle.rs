@@ -213,19 +213,21 @@ mod tests {
         assert_eq!(spans, expect);
     }
 
+    /// The reference gram hash: xxh3 of the concatenated little-endian bytes of each window.
+    fn hash_windows(le_words: &[Vec<u8>], n: usize) -> Vec<u64> {
+        le_words
+            .windows(n)
+            .map(|w| xxh3_64_with_seed(&w.concat(), SHINGLE_SEED))
+            .collect()
+    }
+
     #[test]
     fn verification_grams_hash_32_bit_windows() {
         let words = [1u32, 0x0102_0304, u32::MAX];
         let mut out = Vec::new();
         verify_gram_hashes(&words, 2, &mut out);
-        let expect: Vec<u64> = words
-            .windows(2)
-            .map(|w| {
-                let bytes: Vec<u8> = w.iter().flat_map(|h| h.to_le_bytes()).collect();
-                xxh3_64_with_seed(&bytes, SHINGLE_SEED)
-            })
-            .collect();
-        assert_eq!(out, expect);
+        let le: Vec<Vec<u8>> = words.iter().map(|w| w.to_le_bytes().to_vec()).collect();
+        assert_eq!(out, hash_windows(&le, 2));
         out.clear();
         verify_gram_hashes(&words, 9, &mut out);
         assert_eq!(out.len(), 1);
@@ -238,14 +240,8 @@ mod tests {
         let words = [1u64, 0x0102_0304_0506_0708, u64::MAX, 42];
         let mut out = Vec::new();
         gram_hashes(&words, 2, &mut Vec::new(), &mut out);
-        let expect: Vec<u64> = words
-            .windows(2)
-            .map(|w| {
-                let bytes: Vec<u8> = w.iter().flat_map(|h| h.to_le_bytes()).collect();
-                xxh3_64_with_seed(&bytes, SHINGLE_SEED)
-            })
-            .collect();
-        assert_eq!(out, expect);
+        let le: Vec<Vec<u8>> = words.iter().map(|w| w.to_le_bytes().to_vec()).collect();
+        assert_eq!(out, hash_windows(&le, 2));
         out.clear();
         gram_hashes(&words[..1], 5, &mut Vec::new(), &mut out);
         assert_eq!(out, [xxh3_64_with_seed(&1u64.to_le_bytes(), SHINGLE_SEED)]);
