@@ -422,6 +422,22 @@ mod tests {
         MinHasher::new(12, 0);
     }
 
+    /// Two sets of random hashes sharing `common` of them, with `only_a` and `only_b` more.
+    fn overlapping_sets(
+        common: usize,
+        only_a: usize,
+        only_b: usize,
+        seed: u64,
+    ) -> (Vec<u64>, Vec<u64>) {
+        let mut st = seed;
+        let c: Vec<u64> = (0..common).map(|_| splitmix64(&mut st)).collect();
+        let mut a = c.clone();
+        a.extend((0..only_a).map(|_| splitmix64(&mut st)));
+        let mut b = c;
+        b.extend((0..only_b).map(|_| splitmix64(&mut st)));
+        (a, b)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// The estimate stays within 4.5 standard errors (plus a small slack) of the exact value.
@@ -430,12 +446,7 @@ mod tests {
             common in 0usize..300, only_a in 0usize..300, only_b in 0usize..300, seed in any::<u64>()
         ) {
             prop_assume!(common + only_a + only_b > 0);
-            let mut st = seed;
-            let c: Vec<u64> = (0..common).map(|_| splitmix64(&mut st)).collect();
-            let mut a = c.clone();
-            a.extend((0..only_a).map(|_| splitmix64(&mut st)));
-            let mut b = c;
-            b.extend((0..only_b).map(|_| splitmix64(&mut st)));
+            let (a, b) = overlapping_sets(common, only_a, only_b, seed);
             let m = MinHasher::new(256, seed ^ 0x55);
             let j = exact(&a, &b);
             let est = estimate_jaccard(&sig(&m, &a), &sig(&m, &b));
@@ -451,12 +462,7 @@ mod tests {
         ) {
             prop_assume!(common + only_a + only_b > 0);
             prop_assume!(common + only_a.min(only_b) >= 20);
-            let mut st = seed;
-            let c: Vec<u64> = (0..common).map(|_| splitmix64(&mut st)).collect();
-            let mut a = c.clone();
-            a.extend((0..only_a).map(|_| splitmix64(&mut st)));
-            let mut b = c;
-            b.extend((0..only_b).map(|_| splitmix64(&mut st)));
+            let (a, b) = overlapping_sets(common, only_a, only_b, seed);
             let m = MinHasher::with_scheme(256, seed ^ 0x55, Scheme::Oph);
             let j = exact(&a, &b);
             let est = estimate_jaccard(&sig(&m, &a), &sig(&m, &b));

@@ -177,7 +177,15 @@ pub type Words = Vec<u32>;
 
 /// The aligner's view of a document's word hashes.
 pub fn words(word_hashes: &[u64]) -> Words {
-    word_hashes.iter().map(|&h| h as u32).collect()
+    let mut out = Vec::with_capacity(word_hashes.len());
+    words_into(word_hashes, &mut out);
+    out
+}
+
+/// [`words`] into a reused buffer (replacing its contents).
+pub fn words_into(word_hashes: &[u64], out: &mut Words) {
+    out.clear();
+    out.extend(word_hashes.iter().map(|&h| h as u32));
 }
 
 /// One side of an alignment.

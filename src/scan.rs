@@ -367,7 +367,8 @@ struct Scratch {
     window: Vec<u8>,
     sig: Vec<u32>,
     spans: Vec<std::ops::Range<usize>>,
-    spans_words: Vec<u32>,
+    /// 32-bit word hashes (what the spill holds), when they come from elsewhere.
+    words32: Vec<u32>,
 }
 
 /// What pass 1 keeps of one document besides its [`DocTable`] row.
@@ -1264,9 +1265,8 @@ impl Signer {
             match self.params.unit {
                 Unit::Word => {
                     shingle::text_word_hashes(text, &mut s.tokens, &mut s.words);
-                    s.spans_words.clear();
-                    s.spans_words.extend(s.words.iter().map(|&h| h as u32));
-                    word_set(&s.spans_words, self.params.ngram, set);
+                    passages::words_into(&s.words, &mut s.words32);
+                    word_set(&s.words32, self.params.ngram, set);
                 }
                 Unit::Char => {
                     tokenize(text, &mut s.tokens);
@@ -1518,11 +1518,10 @@ fn load_words<T: Send>(
 ) -> Result<(), ScanError> {
     let Some(spill) = src.spill else {
         let from_view = |d: u32, view: View<'_>, s: &mut Scratch| {
-            let mut words = std::mem::take(&mut s.spans_words);
-            words.clear();
-            words.extend(view_words(view, s).iter().map(|&h| h as u32));
+            let mut words = std::mem::take(&mut s.words32);
+            passages::words_into(view_words(view, s), &mut words);
             let out = build(d, &words, s);
-            s.spans_words = words;
+            s.words32 = words;
             out
         };
         return load_chunks(src, docs, want, progress, from_view, f);
@@ -1543,21 +1542,20 @@ fn load_words<T: Send>(
         let built: Result<Vec<(u32, T)>, ScanError> = part
             .par_iter()
             .map_init(Scratch::default, |s, &d| {
-                let mut words = std::mem::take(&mut s.spans_words);
+                let mut words = std::mem::take(&mut s.words32);
                 if d < src.prior_docs {
                     let doc = &src
                         .prior
                         .expect("indexed documents come with their index")
                         .docs[docs.locs[d as usize].line as usize];
-                    words.clear();
-                    words.extend(doc.words.iter().map(|&h| h as u32));
+                    passages::words_into(&doc.words, &mut words);
                 } else {
                     spill
                         .read((d - src.prior_docs) as usize, &mut words)
                         .map_err(ScanError::Spill)?;
                 }
                 let out = build(d, &words, s);
-                s.spans_words = words;
+                s.words32 = words;
                 Ok((d, out))
             })
             .collect();

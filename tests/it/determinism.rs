@@ -72,23 +72,21 @@ fn generated_corpus_report_is_identical_across_thread_counts_and_runs() {
     assert_same(&one, &two, "--threads 1 vs 2");
     assert_same(&two, &again, "two runs with --threads 2");
     // Verification in many small blocks (a tiny memory budget) must change nothing.
-    let blocked = dupsift()
-        .current_dir(t.path())
-        .env("DUPSIFT_VERIFY_BLOCK_SHINGLES", "3000")
-        .args(json_args(&["d", "-j", "2"]))
-        .output()
-        .expect("run dupsift");
-    assert!(blocked.status.success());
+    let with_env = |key: &str, value: &str| {
+        let out = dupsift()
+            .current_dir(t.path())
+            .env(key, value)
+            .args(json_args(&["d", "-j", "2"]))
+            .output()
+            .expect("run dupsift");
+        assert!(out.status.success());
+        out
+    };
+    let blocked = with_env("DUPSIFT_VERIFY_BLOCK_SHINGLES", "3000");
     assert_same(&one, &blocked.stdout, "default vs tiny verification blocks");
     // Later passes read word hashes from a temporary file by default; reading the text again
     // (turned off, or no temporary directory) finds the same, and says why it is slower.
-    let reread = dupsift()
-        .current_dir(t.path())
-        .env("DUPSIFT_SPILL", "0")
-        .args(json_args(&["d", "-j", "2"]))
-        .output()
-        .expect("run dupsift");
-    assert!(reread.status.success());
+    let reread = with_env("DUPSIFT_SPILL", "0");
     assert_same(
         &one,
         &reread.stdout,
