@@ -284,7 +284,7 @@ struct CommonArgs {
     #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
     threads: usize,
 
-    /// Print how long each stage took on standard error.
+    /// Print how long each stage took, and how many cores it kept busy, on standard error.
     #[arg(long, help_heading = "Output")]
     timings: bool,
 
@@ -688,7 +688,18 @@ fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option
         let times: Vec<String> = progress
             .stage_times()
             .iter()
-            .map(|(stage, t)| format!("{} {:.2} s", stage_name(*stage), t.as_secs_f64()))
+            .map(|t| {
+                let wall = t.wall.as_secs_f64();
+                match t.cpu {
+                    // Cores kept busy: what a stage gains from more threads.
+                    Some(cpu) if wall >= 0.05 => format!(
+                        "{} {wall:.2} s ({:.1} cores)",
+                        stage_name(t.stage),
+                        cpu.as_secs_f64() / wall
+                    ),
+                    _ => format!("{} {wall:.2} s", stage_name(t.stage)),
+                }
+            })
             .collect();
         eprintln!(
             "dupsift: {} (MinHash kernel {})",

@@ -432,6 +432,31 @@ fn scan_without_paths_defaults_to_corpus() {
     assert_eq!(summary(&r, "documents"), 171);
 }
 
+/// `--timings` adds one line on standard error naming each stage and the MinHash kernel, and
+/// changes nothing on standard output.
+#[test]
+fn timings_name_each_stage_and_leave_the_report_alone() {
+    let plain = run_in(crate_root(), &["scan", "--format", "json", "-q"]).success();
+    let timed = run_in(
+        crate_root(),
+        &["scan", "--format", "json", "-q", "--timings"],
+    )
+    .success();
+    assert_eq!(timed.stdout, plain.stdout);
+    let line = timed.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    for stage in [
+        "reading ",
+        "verifying ",
+        "clustering ",
+        "passages ",
+        "finishing ",
+    ] {
+        assert!(line.contains(stage), "{line}");
+    }
+    assert!(line.contains("(MinHash kernel "), "{line}");
+}
+
 /// Without a path and without a `corpus` directory there is nothing to scan: a usage error,
 /// not an empty report that a CI gate would pass.
 #[test]
