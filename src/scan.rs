@@ -411,6 +411,16 @@ struct Sketch {
     fingerprints: Vec<(u64, u32)>,
 }
 
+/// One batch of the first pass, signed and waiting to be filed.
+struct Pending {
+    count: u64,
+    docs: Vec<crate::corpus::Document>,
+    /// Content hash and original (the first document with that content) of each document.
+    dedup: Vec<(u128, u32)>,
+    /// `None` for an exact duplicate of an earlier document.
+    sketches: Vec<Option<Sketch>>,
+}
+
 /// Runs a scan of `inputs` (paths; `-` is standard input).
 pub fn scan(
     inputs: &[std::path::PathBuf],
@@ -495,6 +505,69 @@ pub fn scan_against(
     .and_then(|w| w.map_err(|e| warnings.push(spill_warning(&e))).ok());
 
     progress.enter(Stage::Reading, corpus.total_size());
+    // Batch k is signed while batch k-1's results are filed (document table, band keys, spill),
+    // so neither core waits on that sequential step. Which documents are exact duplicates is
+    // settled before signing, so none is signed for nothing.
+    let mut next_index = docs.len();
+    let mut pending: Option<Pending> = None;
+    let file = |p: Pending,
+                docs: &mut DocTable,
+                keys: &mut Vec<u64>,
+                sigs: &mut Vec<u32>,
+                fingerprints: &mut Vec<Fingerprint>,
+                spill: &mut Option<SpillWriter>,
+                warnings: &mut Vec<String>| {
+        for ((doc, (content, original)), sk) in p.docs.into_iter().zip(p.dedup).zip(p.sketches) {
+            let index = docs.len();
+            docs.id_text.push_str(&doc.id);
+            docs.id_ends.push(docs.id_text.len());
+            docs.locs.push(doc.loc);
+            docs.bytes.push(doc.text.len() as u64);
+            docs.content.push(content);
+            docs.original.push(original);
+            docs.lossy.push(doc.lossy);
+            match sk {
+                Some(sk) => {
+                    if let Some(w) = spill
+                        && let Err(e) = w.push(&sk.spilled)
+                    {
+                        warnings.push(spill_warning(&e));
+                        *spill = None;
+                    }
+                    docs.shingles.push(sk.shingles);
+                    docs.words.push(sk.words);
+                    fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| Fingerprint {
+                        hash,
+                        doc: index as u32,
+                        pos,
+                    }));
+                    keys.extend_from_slice(&sk.keys);
+                    if keep_sigs {
+                        sigs.extend_from_slice(&sk.sig);
+                    }
+                }
+                None => {
+                    // An exact duplicate: it shares its original's shingles, keys and signature.
+                    // Its passages are its original's, so it takes no part in passage search.
+                    let o = original as usize;
+                    if let Some(w) = spill {
+                        // Only originals are read back; an indexed original has no entry.
+                        match o.checked_sub(prior_docs as usize) {
+                            Some(k) => w.push_copy(k),
+                            None => w.push_copy_empty(),
+                        }
+                    }
+                    docs.shingles.push(docs.shingles[o]);
+                    docs.words.push(docs.words[o]);
+                    keys.extend_from_within(o * params.bands..(o + 1) * params.bands);
+                    if keep_sigs {
+                        sigs.extend_from_within(o * params.num_perm..(o + 1) * params.num_perm);
+                    }
+                }
+            }
+        }
+        progress.docs.fetch_add(p.count, Ordering::Relaxed);
+    };
     read_ahead(
         &corpus,
         read,
@@ -504,13 +577,21 @@ pub fn scan_against(
             if strict && let Some(s) = skipped.first() {
                 return Err(ScanError::Strict(s.clone()));
             }
-            let decoded: Vec<Decoded> = batch
+            let decoded: Vec<(Decoded, u128)> = batch
                 .records
                 .into_par_iter()
-                .map(|rec| corpus.decode(rec, read))
+                .map(|rec| {
+                    let d = corpus.decode(rec, read);
+                    let h = match &d {
+                        Decoded::Doc(doc) => xxh3_128(&doc.text),
+                        _ => 0,
+                    };
+                    (d, h)
+                })
                 .collect();
             let mut batch_docs = Vec::with_capacity(decoded.len());
-            for d in decoded {
+            let mut dedup = Vec::with_capacity(decoded.len());
+            for (d, h) in decoded {
                 match d {
                     Decoded::Doc(doc) => {
                         if strict && doc.lossy {
@@ -520,7 +601,12 @@ pub fn scan_against(
                                 reason: "invalid UTF-8".into(),
                             }));
                         }
+                        // Exact duplicates are found by content hash before any MinHash work
+                        // is spent on them.
+                        let original = *first_of.entry(h).or_insert(next_index as u32);
+                        dedup.push((h, original));
                         batch_docs.push(doc);
+                        next_index += 1;
                     }
                     Decoded::Skip(s) => {
                         if strict {
@@ -531,78 +617,60 @@ pub fn scan_against(
                     Decoded::Blank => {}
                 }
             }
-            // Exact duplicates are found by content hash before any MinHash work is spent on them.
-            let hashes: Vec<u128> = batch_docs.par_iter().map(|d| xxh3_128(&d.text)).collect();
-            let mut to_sign = Vec::with_capacity(batch_docs.len());
-            for (doc, h) in batch_docs.iter().zip(&hashes) {
-                let index = docs.len() as u32;
-                let original = *first_of.entry(*h).or_insert(index);
-                docs.id_text.push_str(&doc.id);
-                docs.id_ends.push(docs.id_text.len());
-                docs.locs.push(doc.loc);
-                docs.bytes.push(doc.text.len() as u64);
-                docs.content.push(*h);
-                docs.original.push(original);
-                docs.lossy.push(doc.lossy);
-                to_sign.push(original == index);
-            }
-            let sketches: Vec<Option<Sketch>> = batch_docs
-                .par_iter()
-                .zip(&to_sign)
-                .map_init(Scratch::default, |s, (doc, &sign)| {
-                    sign.then(|| sketch(&doc.text, params, &hasher, spill.is_some(), s))
-                })
-                .collect();
-            for (i, sk) in sketches.into_iter().enumerate() {
-                let index = docs.len() - batch_docs.len() + i;
-                match sk {
-                    Some(sk) => {
-                        if let Some(w) = &mut spill
-                            && let Err(e) = w.push(&sk.spilled)
-                        {
-                            warnings.push(spill_warning(&e));
-                            spill = None;
-                        }
-                        docs.shingles.push(sk.shingles);
-                        docs.words.push(sk.words);
-                        fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| {
-                            Fingerprint {
-                                hash,
-                                doc: index as u32,
-                                pos,
-                            }
-                        }));
-                        keys.extend_from_slice(&sk.keys);
-                        if keep_sigs {
-                            sigs.extend_from_slice(&sk.sig);
-                        }
-                    }
-                    None => {
-                        // An exact duplicate: it shares its original's shingles, keys and signature.
-                        // Its passages are its original's, so it takes no part in passage search.
-                        let o = docs.original[index] as usize;
-                        if let Some(w) = &mut spill {
-                            // Only originals are read back; an indexed original has no entry.
-                            match o.checked_sub(prior_docs as usize) {
-                                Some(k) => w.push_copy(k),
-                                None => w.push_copy_empty(),
-                            }
-                        }
-                        docs.shingles.push(docs.shingles[o]);
-                        docs.words.push(docs.words[o]);
-                        keys.extend_from_within(o * params.bands..(o + 1) * params.bands);
-                        if keep_sigs {
-                            sigs.extend_from_within(o * params.num_perm..(o + 1) * params.num_perm);
-                        }
-                    }
+            let first = next_index - batch_docs.len();
+            // Filing may give up the spill meanwhile; words signed for it are then dropped.
+            let spilling = spill.is_some();
+            let sign = || -> Vec<Option<Sketch>> {
+                batch_docs
+                    .par_iter()
+                    .zip(&dedup)
+                    .enumerate()
+                    .map_init(Scratch::default, |s, (i, (doc, &(_, original)))| {
+                        (original as usize == first + i)
+                            .then(|| sketch(&doc.text, params, &hasher, spilling, s))
+                    })
+                    .collect()
+            };
+            let sketches = match pending.take() {
+                Some(p) => {
+                    let (_, sketches) = rayon::join(
+                        || {
+                            file(
+                                p,
+                                &mut docs,
+                                &mut keys,
+                                &mut sigs,
+                                &mut fingerprints,
+                                &mut spill,
+                                &mut warnings,
+                            )
+                        },
+                        sign,
+                    );
+                    sketches
                 }
-            }
-            progress
-                .docs
-                .fetch_add(batch_docs.len() as u64, Ordering::Relaxed);
+                None => sign(),
+            };
+            pending = Some(Pending {
+                count: batch_docs.len() as u64,
+                docs: batch_docs,
+                dedup,
+                sketches,
+            });
             Ok(())
         },
     )?;
+    if let Some(p) = pending.take() {
+        file(
+            p,
+            &mut docs,
+            &mut keys,
+            &mut sigs,
+            &mut fingerprints,
+            &mut spill,
+            &mut warnings,
+        );
+    }
     drop(first_of);
     // Walk problems are found before reading and decode problems after it, so sort for a
     // listing that follows the inputs.
