@@ -36,7 +36,7 @@ use crate::cluster::UnionFind;
 pub const GRAM: usize = 8;
 
 /// Words of alignment input held in memory at once (4 bytes each, plus a streamed chunk).
-pub const BLOCK_WORDS: usize = 64 << 20;
+pub const BLOCK_WORDS: usize = 32 << 20;
 
 /// Score of a mismatched word (or indel step) in an extension; a match scores 1.
 const MISMATCH: i64 = 4;
