@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Print the document pairs a dupsift JSON report implies (every two members of a cluster),
-one "id_a id_b" per line: the pairs format of the peer benchmark and of eval scorers.
+"""Print the document pairs a dupsift report implies (every two members of a cluster), one
+"id_a id_b" per line: the pairs format of the peer benchmark and of eval scorers. Reads the
+`--format tsv` table (recognised by its header) or the JSON report.
 
 The report is scanned, not parsed: a report of a large corpus lists hundreds of MB of passage
 occurrences, and building Python objects for them would make this helper, not dupsift, the
@@ -13,8 +14,22 @@ import re
 import sys
 
 STRING = rb'"((?:[^"\\]|\\.)*)"'
+TSV_HEADER = b"cluster\tkept\tdoc\tsimilarity\texact\tbytes\n"
+UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
 with open(sys.argv[1], "rb") as f:
     text = f.read()  # bytes: a str of non-ASCII text would take up to four times as much
+if text.startswith(TSV_HEADER):
+    unescape = re.compile(r"\\[\\tnr]")
+    clusters = {}
+    for line in text[len(TSV_HEADER):].decode("utf-8").splitlines():
+        c, kept, doc = line.split("\t", 3)[:3]
+        members = clusters.setdefault(c, [unescape.sub(lambda m: UNESCAPE[m.group()], kept)])
+        members.append(unescape.sub(lambda m: UNESCAPE[m.group()], doc))
+    for ids in clusters.values():
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                sys.stdout.write(f"{a} {b}\n")
+    sys.exit(0)
 start = re.search(rb'"clusters":\s*\[', text)
 end = re.compile(rb'"passages":\s*\[').search(text, start.end())
 stop = end.start() if end else len(text)

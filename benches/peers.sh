@@ -9,7 +9,7 @@
 # $BENCH_DATA (default /tmp/benchdata). dupsift runs with default parameters (exact
 # verification, banding chosen for recall, repeated passages on), with --no-passages
 # (document level only, what the peers do) and with --scheme oph --no-passages
-# (one-permutation hashing); its pairs are the pairs its clusters imply. The results table
+# (one-permutation hashing), writing `--format tsv`; its pairs are the pairs its clusters imply. The results table
 # is written into BENCHMARKS.md (benches/peers_table.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +33,8 @@ conv="$PWD/benches/pairs_from_report.py"
 results="${BENCH_OUT:-/tmp/dupsift-peers-$size.json}"
 "$VENV/bin/python" "$PEERS_DIR/peers.py" --corpus "$corpus" --runs "$runs" --peers "$peers" \
   --out "$results" \
-  --cmd "dupsift=sh -c '$bin scan {corpus} --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
-  --cmd "dupsift-no-passages=sh -c '$bin scan {corpus} --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'" \
-  --cmd "dupsift-oph-no-passages=sh -c '$bin scan {corpus} --scheme oph --no-passages --threads {threads} --quiet --format json -o {out_dir}/report.json && python3 $conv {out_dir}/report.json > {pairs_out}'"
+  --cmd "dupsift=sh -c '$bin scan {corpus} --threads {threads} --quiet --format tsv -o {out_dir}/dups.tsv && python3 $conv {out_dir}/dups.tsv > {pairs_out}'" \
+  --cmd "dupsift-no-passages=sh -c '$bin scan {corpus} --no-passages --threads {threads} --quiet --format tsv -o {out_dir}/dups.tsv && python3 $conv {out_dir}/dups.tsv > {pairs_out}'" \
+  --cmd "dupsift-oph-no-passages=sh -c '$bin scan {corpus} --scheme oph --no-passages --threads {threads} --quiet --format tsv -o {out_dir}/dups.tsv && python3 $conv {out_dir}/dups.tsv > {pairs_out}'"
 # The table of wall time, MB/s, peak RSS and recall, with machine and commit, into BENCHMARKS.md.
 python3 benches/peers_table.py "$results" "${BENCH_TABLE:-$size}"

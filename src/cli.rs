@@ -21,7 +21,7 @@ use dupsift::minhash::Scheme;
 use dupsift::passages::PassageParams;
 use dupsift::report::{
     CleanReport, Report, TEXT_ITEMS, Texts, human_bytes, write_check_github, write_check_json,
-    write_check_sarif, write_check_text, write_html, write_text,
+    write_check_sarif, write_check_text, write_html, write_text, write_tsv,
 };
 use dupsift::scan::{self, Params, Progress, ScanError, ScanResult, Stage};
 use dupsift::shingle::Unit;
@@ -180,6 +180,9 @@ enum FormatArg {
     /// One self-contained HTML page: summary, chart, clusters compared side by side, passages
     /// in context.
     Html,
+    /// One tab-separated line per duplicate document: cluster, kept, doc, similarity, exact,
+    /// bytes (with a header; ids escaped as \t \n \r \\).
+    Tsv,
 }
 
 /// What `scan` and `clean` share: inputs, detection parameters, and how to run.
@@ -725,6 +728,7 @@ fn run_scan(mut args: ScanArgs) -> Result<Exit> {
             FormatArg::Json => report.write_json(w),
             FormatArg::Text => write_text(&report, args.max_clusters, args.max_passages, w),
             FormatArg::Html => write_html(&report, &texts, w),
+            FormatArg::Tsv => write_tsv(&report, w),
         }
     };
     match &args.output {

@@ -10,6 +10,7 @@
 mod gate;
 mod html;
 mod text;
+mod tsv;
 
 use serde::Serialize;
 
@@ -21,6 +22,7 @@ pub use gate::{
 };
 pub use html::{SIDE_BYTES, TEXT_ITEMS, Texts, escape, write_html};
 pub use text::{human_bytes, write_text};
+pub use tsv::{TSV_HEADER, write_tsv};
 
 /// Version of the JSON report's schema; bumped on any breaking change.
 pub const FORMAT_VERSION: u32 = 1;

@@ -670,3 +670,53 @@ fn worker_without_the_spark_feature_says_how_to_build_it() {
          `cargo build --release --features spark`\n"
     );
 }
+
+/// `--format tsv` lists every duplicate once, in the JSON report's order and with its values;
+/// ids with tabs or line breaks stay on one line of six fields.
+#[test]
+fn tsv_lists_each_duplicate_with_its_kept_document() {
+    let f = family(5, 4);
+    let t = TempCorpus::new();
+    let mut jsonl = String::new();
+    for (i, text) in f.iter().enumerate() {
+        let id = if i == 2 {
+            "tab\there\nand line".to_owned()
+        } else {
+            format!("f{i}")
+        };
+        jsonl.push_str(&jsonl_line(&[("id", json!(id)), ("text", json!(text))]));
+    }
+    jsonl.push_str(&jsonl_line(&[("id", json!("copy")), ("text", json!(f[0]))]));
+    jsonl.push_str(&jsonl_line(&[
+        ("id", json!("other")),
+        ("text", json!(TextGen::new(77).text(200))),
+    ]));
+    t.file("docs.jsonl", &jsonl);
+    let report = scan_json_in(t.path(), &["docs.jsonl"]);
+    let tsv = run_in(t.path(), &["scan", "docs.jsonl", "--format", "tsv", "-q"]).success();
+    let text = tsv.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "cluster\tkept\tdoc\tsimilarity\texact\tbytes");
+    let mut want = Vec::new();
+    for c in arr(&report, "clusters") {
+        for m in arr(c, "members") {
+            want.push(format!(
+                "{}\t{}\t{}\t{:.4}\t{}\t{}",
+                u(c, "id"),
+                s(c, "kept").replace('\t', "\\t").replace('\n', "\\n"),
+                s(m, "doc").replace('\t', "\\t").replace('\n', "\\n"),
+                m["similarity"].as_f64().unwrap(),
+                m["exact"].as_bool().unwrap(),
+                u(m, "bytes")
+            ));
+        }
+    }
+    assert_eq!(lines[1..], want);
+    assert_eq!(
+        lines.len() - 1,
+        summary(&report, "duplicate_documents") as usize
+    );
+    assert!(text.contains("\tf0\tcopy\t1.0000\ttrue\t"), "{text}");
+    assert!(text.contains("tab\\there\\nand line"), "{text}");
+    assert!(lines.iter().all(|l| l.split('\t').count() == 6));
+}
