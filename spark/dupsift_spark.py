@@ -12,10 +12,15 @@ dupsift's union-find on the driver (`dupsift worker components`).
     spark-submit --files target/release/dupsift spark/dupsift_spark.py \\
         --input data/*.jsonl --output out/ [--threshold 0.8 --ngram 5 ...]
 
-Writes OUT/clusters.jsonl (one cluster per line: kept document and members, in input order),
-OUT/removed.jsonl (the ids a cleanup removes), OUT/clean/ (every input record but the removed
-ones, written by Spark: JSONL lines byte for byte, or Parquet rows), OUT/skipped.jsonl (records
-without usable text, with the reason a scan gives) and OUT/summary.json.
+Writes OUT/report.json (the JSON report `dupsift scan --no-passages` writes for the same files,
+byte for byte), OUT/clusters.jsonl (one cluster per line: kept document and members, in input
+order), OUT/removed.jsonl (the ids a cleanup removes), OUT/clean/ (every input record but the
+removed ones, written by Spark: JSONL lines byte for byte, or Parquet rows), OUT/skipped.jsonl
+(records without usable text, with the reason a scan gives) and OUT/summary.json.
+
+Inputs are named and ordered as `dupsift scan` names and orders them: a file as given, the files
+under a directory by path (hidden ones left out), relative to it when it is the only input;
+records without an id are `NAME:LINE`.
 """
 import argparse
 import json
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.parse
 
 from pyspark import SparkFiles
 from pyspark.sql import SparkSession
@@ -35,6 +41,15 @@ from pyspark.sql import types as T
 MAX_FULL_BUCKET = 64
 
 DETECTION_FLAGS = ("threshold", "ngram", "unit", "num_perm", "bands", "rows", "seed", "scheme")
+
+# What a scan reads as JSONL inside a directory (and the compressed forms Spark can read).
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+
+# The first bytes of a file a scan ignores (a UTF-8 byte-order mark).
+UTF8_BOM = b"\xef\xbb\xbf"
+
+# A preview reads at most this many bytes of a text (72 characters of up to 8 bytes).
+PREVIEW_HEAD = 72 * 8
 
 
 def parse_args(argv):
@@ -55,7 +70,90 @@ def parse_args(argv):
     p.add_argument("--rows", type=int)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scheme", choices=["classic", "oph"], default="classic")
+    p.add_argument("--keep", choices=["first", "longest", "shortest"], default="first")
+    p.add_argument("--no-report", action="store_true",
+                   help="skip report.json (it needs the clustered documents' ids and previews "
+                        "on the driver, ~0.7 KB each)")
     return p.parse_args(argv)
+
+
+def uri_key(uri):
+    """One spelling of a file URI: Spark and Hadoop write `file:/x`, `file:///x` or %-escapes."""
+    u = urllib.parse.unquote(str(uri))
+    if u.startswith("file://"):
+        u = "file:" + u[len("file://"):]
+    return u
+
+
+def list_inputs(spark, inputs, fmt):
+    """The files of `inputs` in scan's order with scan's display names: [(uri, name)], plus
+    [(name, reason)] for what cannot be read."""
+    jvm = spark._jvm
+    conf = spark._jsc.hadoopConfiguration()
+    files, problems = [], []
+    single_dir = len(inputs) == 1
+    for arg in inputs:
+        path = jvm.org.apache.hadoop.fs.Path(arg)
+        fs = path.getFileSystem(conf)
+        if not fs.exists(path):
+            problems.append((arg, "no such file or directory"))
+            continue
+        status = fs.getFileStatus(path)
+        if not status.isDirectory():
+            files.append((uri_key(status.getPath().toUri()), arg))
+            continue
+        root = uri_key(status.getPath().toUri()).rstrip("/") + "/"
+
+        def walk(dir_status):
+            children = sorted(fs.listStatus(dir_status.getPath()),
+                              key=lambda c: c.getPath().getName())
+            for c in children:
+                name = c.getPath().getName()
+                if name.startswith("."):
+                    continue
+                if c.isDirectory():
+                    yield from walk(c)
+                else:
+                    yield c
+
+        for c in walk(status):
+            uri = uri_key(c.getPath().toUri())
+            rel = uri[len(root):] if uri.startswith(root) else c.getPath().getName()
+            name = rel if single_dir else arg.rstrip("/") + "/" + rel
+            if fmt == "parquet" and not rel.endswith(".parquet"):
+                continue
+            if fmt == "jsonl" and not rel.endswith(JSONL_SUFFIXES):
+                problems.append((name, "not JSONL: the Spark job reads JSONL or Parquet files"))
+                continue
+            files.append((uri, name))
+    return files, problems
+
+
+def number_rows(spark, frame, files):
+    """Adds `file` (index into `files`), `lineno` (1-based row of its file) and `doc` (position in
+    the whole input, scan's order) to a frame read from `files`, without sorting it: rows are
+    counted per file block, the few block counts are summed up on the driver."""
+    index = {uri: i for i, (uri, _) in enumerate(files)}
+    lookup = F.udf(lambda p: index.get(uri_key(p), -1), T.IntegerType())
+    rows = frame.select("*", lookup(F.col("_metadata.file_path")).alias("file"),
+                        F.col("_metadata.file_block_start").alias("block"),
+                        F.monotonically_increasing_id().alias("mono"))
+    blocks = rows.groupBy("file", "block").agg(F.count(F.lit(1)).alias("n"),
+                                               F.min("mono").alias("first")).collect()
+    blocks.sort(key=lambda r: (r["file"], r["block"]))
+    table, line, doc, previous = [], 0, 0, None
+    for b in blocks:
+        if b["file"] != previous:
+            line, previous = 0, b["file"]
+        table.append((b["file"], b["block"], b["first"], line, doc))
+        line += b["n"]
+        doc += b["n"]
+    offsets = spark.createDataFrame(table, "file int, block long, first long, line0 long, "
+                                           "doc0 long")
+    return rows.join(F.broadcast(offsets), ["file", "block"]) \
+        .withColumn("lineno", F.col("line0") + F.col("mono") - F.col("first") + 1) \
+        .withColumn("doc", F.col("doc0") + F.col("mono") - F.col("first")) \
+        .drop("block", "mono", "first", "line0", "doc0")
 
 
 def worker_flags(a):
@@ -165,53 +263,66 @@ def main(argv=None):
               T.StructField("content_lo", T.LongType()),
               T.StructField("keys", T.ArrayType(T.LongType())),
               T.StructField("lossy", T.BooleanType()), T.StructField("error", T.StringType())]
+    files, problems = list_inputs(spark, a.input, a.format)
+    if not files:
+        raise SystemExit("dupsift_spark: no input files" +
+                         "".join(f"\n  {n}: {r}" for n, r in problems))
+    names = [name for _, name in files]
+    file_name = F.udf(lambda i: names[i], T.StringType())
     if a.format == "jsonl":
         # Raw lines, decoded by the worker as `scan` decodes a JSONL file (Spark's own JSON
         # reader would reject a line with invalid UTF-8 that `scan` reads, and name fields
         # differently). The text source keeps a line's bytes; the cast hands them over as is.
-        lines = spark.read.text(a.input).select(F.col("value").cast("binary").alias("line"))
-        numbered = lines.rdd.zipWithIndex().map(lambda r: (r[1], r[0]["line"]))
-        source = spark.createDataFrame(numbered, T.StructType([
-            T.StructField("doc", T.LongType(), False), T.StructField("line", T.BinaryType())]))
+        # Lines end at "\n" only, as in a scan ("\r\n" leaves a "\r" that JSON ignores).
+        raw = spark.read.option("lineSep", "\n").text([uri for uri, _ in files])
+        source = number_rows(spark, raw, files) \
+            .select("doc", "file", "lineno", F.col("value").cast("binary").alias("raw"))
+        # A byte-order mark opening a file is no part of its first record, as in a scan.
+        source = source.select("doc", "file", "lineno", F.when(
+            (F.col("lineno") == 1) & (F.substring("raw", 1, 3) == F.lit(UTF8_BOM)),
+            F.expr("substring(raw, 4)")).otherwise(F.col("raw")).alias("line"))
         sign_flags = flags + ["--jsonl-lines", "--text-field", a.text_field,
                               "--id-field", a.id_field]
         sign_schema = T.StructType([T.StructField("doc", T.LongType()),
+                                    T.StructField("file", T.IntegerType()),
+                                    T.StructField("lineno", T.LongType()),
                                     T.StructField("id", T.StringType()),
                                     T.StructField("text", T.BinaryType()),
                                     T.StructField("blank", T.BooleanType())] + common)
     else:
-        raw = spark.read.parquet(*a.input)
+        raw = spark.read.parquet(*[uri for uri, _ in files])
         cols = raw.columns
         text = F.col(a.text_field) if a.text_field in cols else F.lit(None).cast("string")
         ident = F.col(a.id_field).cast("string") if a.id_field in cols else \
             F.lit(None).cast("string")
-        numbered = raw.select(ident.alias("id"), text.alias("text"), text.alias("body")) \
-            .rdd.zipWithIndex().map(lambda r: (r[1], r[0]["id"], r[0]["text"], r[0]["body"]))
-        source = spark.createDataFrame(numbered, T.StructType([
-            T.StructField("doc", T.LongType(), False), T.StructField("id", T.StringType()),
-            T.StructField("text", raw.schema[a.text_field].dataType if a.text_field in cols
-                          else T.StringType()),
-            T.StructField("body", raw.schema[a.text_field].dataType if a.text_field in cols
-                          else T.StringType())]))
+        numbered = number_rows(spark, raw.select("*", ident.alias("__dupsift_id"),
+                                                 text.alias("__dupsift_text")), files)
+        source = numbered.select("doc", "file", "lineno", F.col("__dupsift_id").alias("id"),
+                                 F.col("__dupsift_text").alias("text"),
+                                 F.col("__dupsift_text").alias("body"))
+        text_type = source.schema["text"].dataType
         sign_flags = flags + ["--text-field", "text"]
         # The worker consumes `text`; `body` comes back for verification.
         sign_schema = T.StructType([T.StructField("doc", T.LongType()),
+                                    T.StructField("file", T.IntegerType()),
+                                    T.StructField("lineno", T.LongType()),
                                     T.StructField("id", T.StringType()),
-                                    T.StructField("body", source.schema["body"].dataType),
+                                    T.StructField("body", text_type),
                                     T.StructField("blank", T.BooleanType())] + common)
         source = source.withColumn("blank", F.lit(False))
     source = source.cache()
     signed = source.mapInArrow(run_worker(a.binary, "sign", sign_flags), sign_schema) \
         .where(~F.col("blank")) \
+        .withColumn("name", file_name(F.col("file"))) \
         .withColumn("id", F.coalesce(F.col("id"),
-                                     F.concat(F.lit("(record "), F.col("doc") + 1, F.lit(")")))) \
+                                     F.concat(F.col("name"), F.lit(":"), F.col("lineno")))) \
         .cache()
     if "body" in signed.columns:
         signed = signed.withColumnRenamed("body", "text")
     n = signed.count()
     docs = signed.select("doc", "id", F.col("text").cast("binary").alias("text"))
 
-    skipped = signed.where(F.col("error").isNotNull()).select("doc", "id", "error")
+    skipped = signed.where(F.col("error").isNotNull()).select("doc", "file", "lineno", "id", "error")
     good = signed.where(F.col("error").isNull())
 
     # Exact duplicates: the first document with the same bytes is the original.
@@ -243,52 +354,136 @@ def main(argv=None):
     # Connected components on the driver: the edge list is small next to the corpus.
     edges = [(r["a"], r["b"]) for r in exact_links.union(near).collect()]
     clusters = components(a.binary, edges)
-    clusters.sort(key=lambda g: (-len(g), g[0]))
-    in_clusters = spark.createDataFrame([(d,) for g in clusters for d in g], "doc long")
-    ids = dict(docs.join(in_clusters, "doc").select("doc", "id").rdd
-               .map(lambda r: (r["doc"], r["id"])).collect())
-    removed = [d for g in clusters for d in g[1:]]
+    cluster_of = spark.createDataFrame([(d, k) for k, g in enumerate(clusters) for d in g],
+                                       "doc long, cluster long")
+    info = {r["doc"]: r for r in good.join(cluster_of, "doc")
+            .select("doc", "cluster", "bytes", "content_hi", "content_lo").collect()}
+    # The kept document of each cluster, as `--keep` chooses in a scan (ties: the first).
+    def kept_of(g):
+        if a.keep == "longest":
+            return min(g, key=lambda d: (-info[d]["bytes"], d))
+        if a.keep == "shortest":
+            return min(g, key=lambda d: (info[d]["bytes"], d))
+        return g[0]
+    kept = {k: kept_of(g) for k, g in enumerate(clusters)}
+    content = lambda d: (info[d]["content_hi"], info[d]["content_lo"])  # noqa: E731
+    exact = {d for k, g in enumerate(clusters) for d in g
+             if d != kept[k] and content(d) == content(kept[k])}
+    removed = sorted(d for k, g in enumerate(clusters) for d in g if d != kept[k])
 
-    os.makedirs(a.output, exist_ok=True)
-    with open(os.path.join(a.output, "clusters.jsonl"), "w") as f:
-        for k, g in enumerate(clusters):
-            f.write(json.dumps({"cluster": k, "kept": ids[g[0]],
-                                "members": [ids[d] for d in g[1:]]}) + "\n")
-    with open(os.path.join(a.output, "removed.jsonl"), "w") as f:
-        for d in sorted(removed):
-            f.write(json.dumps({"id": ids[d]}) + "\n")
+    # Each other member's similarity to its kept document, computed as verification computes it.
+    to_kept = spark.createDataFrame([(kept[k], d) for k, g in enumerate(clusters) for d in g
+                                     if d != kept[k] and d not in exact], "a long, b long")
+    similarity = {r["b"]: r["similarity"] for r in to_kept
+                  .join(texts.withColumnRenamed("doc", "a").withColumnRenamed("text", "a_text"), "a")
+                  .join(texts.withColumnRenamed("doc", "b").withColumnRenamed("text", "b_text"), "b")
+                  .select("a", "b", "a_text", "b_text")
+                  .mapInArrow(run_worker(a.binary, "verify", flags), verify_schema)
+                  .select("b", "similarity").collect()}
+
     skipped_rows = skipped.orderBy("doc").collect()
+    os.makedirs(a.output, exist_ok=True)
+    totals = {
+        "documents": n - len(skipped_rows),
+        "bytes": good.agg(F.sum("bytes")).first()[0] or 0,
+        "invalid_utf8_documents": good.where(F.col("lossy")).count(),
+        "empty_documents": good.where(F.col("shingles") == 0).count(),
+        "candidate_pairs": pair_df.count(),
+        "verified_pairs": near.count(),
+        "skipped": [{"path": names[i] if i >= 0 else "?", "line": line, "reason": reason}
+                    for i, line, reason in
+                    [(r["file"], r["lineno"], r["error"]) for r in skipped_rows]]
+                   + [{"path": name, "line": None, "reason": reason} for name, reason in problems],
+    }
+    report_path = os.path.join(a.output, "report.json")
+    if a.no_report:
+        report = None
+    else:
+        rows = docs.join(cluster_of, "doc").select(
+            "doc", "id", F.substring("text", 1, PREVIEW_HEAD).alias("head")).collect()
+        report = write_report(a, flags, totals, rows, info, kept, exact, similarity, report_path)
+
+    ids = {r["doc"]: r["id"] for r in docs.join(cluster_of, "doc").select("doc", "id").collect()}
+    with open(os.path.join(a.output, "clusters.jsonl"), "w") as f:
+        order = sorted(range(len(clusters)), key=lambda k: (-len(clusters[k]), clusters[k][0]))
+        for n_out, k in enumerate(order):
+            f.write(json.dumps({"cluster": n_out, "kept": ids[kept[k]],
+                                "members": [ids[d] for d in clusters[k] if d != kept[k]]}) + "\n")
+    with open(os.path.join(a.output, "removed.jsonl"), "w") as f:
+        for d in removed:
+            f.write(json.dumps({"id": ids[d]}) + "\n")
     with open(os.path.join(a.output, "skipped.jsonl"), "w") as f:
-        for r in skipped_rows:
-            f.write(json.dumps({"id": r["id"], "reason": r["error"]}) + "\n")
+        for s in totals["skipped"]:
+            f.write(json.dumps(s) + "\n")
     # The cleaned corpus: every input record but the removed documents, in input order; JSONL
     # lines byte for byte (skipped and blank lines included: a cleanup loses nothing it did not
     # judge).
     removed_df = spark.createDataFrame([(d,) for d in removed], "doc long")
-    kept = source.join(removed_df, "doc", "left_anti").orderBy("doc")
+    clean = source.join(removed_df, "doc", "left_anti").orderBy("doc")
     if a.format == "jsonl":
-        kept.select(F.col("line").cast("string").alias("value")) \
+        clean.select(F.col("line").cast("string").alias("value")) \
             .write.mode("overwrite").text(os.path.join(a.output, "clean"))
     else:
-        kept.drop("doc", "body", "blank").write.mode("overwrite") \
+        clean.drop("doc", "file", "lineno", "body", "blank").write.mode("overwrite") \
             .parquet(os.path.join(a.output, "clean"))
-    # The names and meanings of `dupsift scan`'s summary: documents are the usable records.
-    summary = {
-        "documents": n - len(skipped_rows),
-        "skipped": len(skipped_rows),
-        "invalid_utf8_documents": good.where(F.col("lossy")).count(),
-        "empty_documents": good.where(F.col("words") == 0).count(),
-        "clusters": len(clusters),
-        "duplicate_documents": sum(len(g) - 1 for g in clusters),
-        "candidate_pairs": pair_df.count(),
-        "verified_pairs": near.count(),
-        "exact_duplicate_documents": exact_links.count(),
-        "removed": len(removed),
-    }
+    # The summary of the report (scan's names and meanings), and what a cleanup removes.
+    if report is not None:
+        summary = dict(report["summary"])
+    else:
+        summary = {k: v for k, v in totals.items() if k != "skipped"}
+        summary.update(skipped=len(totals["skipped"]), clusters=len(clusters),
+                       duplicate_documents=len(removed),
+                       exact_duplicate_documents=len(exact))
+    summary["removed"] = len(removed)
     with open(os.path.join(a.output, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary))
     spark.stop()
+
+
+def write_report(a, flags, totals, rows, info, kept, exact, similarity, path):
+    """report.json by `dupsift worker report` (on the driver): scan's JSON report, from the
+    cluster members collected here."""
+    import pyarrow as pa
+
+    kept_docs = set(kept.values())
+    cols = {"cluster": [], "doc": [], "id": [], "bytes": [], "head": [], "kept": [],
+            "exact": [], "similarity": []}
+    for r in rows:
+        d = r["doc"]
+        cols["cluster"].append(info[d]["cluster"])
+        cols["doc"].append(d)
+        cols["id"].append(r["id"])
+        cols["bytes"].append(info[d]["bytes"])
+        head = r["head"]
+        cols["head"].append(head.encode("utf-8") if isinstance(head, str) else bytes(head or b""))
+        cols["kept"].append(d in kept_docs)
+        cols["exact"].append(d in exact)
+        cols["similarity"].append(None if d in kept_docs or d in exact else similarity[d])
+    table = pa.table({
+        "cluster": pa.array(cols["cluster"], pa.int64()), "doc": pa.array(cols["doc"], pa.int64()),
+        "id": pa.array(cols["id"], pa.string()), "bytes": pa.array(cols["bytes"], pa.int64()),
+        "head": pa.array(cols["head"], pa.binary()), "kept": pa.array(cols["kept"], pa.bool_()),
+        "exact": pa.array(cols["exact"], pa.bool_()),
+        "similarity": pa.array(cols["similarity"], pa.float64())})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    with tempfile.TemporaryDirectory() as tmp:
+        totals_path = os.path.join(tmp, "totals.json")
+        with open(totals_path, "w") as f:
+            json.dump(totals, f)
+        done = subprocess.run([binary_path(a.binary), "worker", "report", *flags,
+                               "--keep", a.keep, "--totals", totals_path],
+                              input=sink.getvalue().to_pybytes(), capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError("dupsift worker report failed: "
+                           + done.stderr.decode("utf-8", "replace").strip())
+    # Written whole, then renamed: a reader never sees half a report.
+    with open(path + ".tmp", "wb") as f:
+        f.write(done.stdout)
+    os.replace(path + ".tmp", path)
+    return json.loads(done.stdout)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A deterministic JSONL corpus for the Spark tests: documents of made-up words, 15% of them
-near-duplicate variants (2% of words replaced), some exact copies, and a few bad records (a
-line of broken JSON, a record without text, one with a null text, one document of ~200 KB, a
-near-duplicate with invalid UTF-8).
+near-duplicate variants (2% of words replaced), some exact copies, a few records without an id
+(named FILE:LINE), and a few bad records (a line of broken JSON, a record without text, one with
+a null text, one document of ~200 KB, a near-duplicate with invalid UTF-8).
 
     make_test_corpus.py --docs 20000 --out corpus.jsonl
 """
@@ -34,7 +34,10 @@ def main():
             else:
                 words = [rng.choice(vocab) for _ in range(rng.randint(60, 400))]
                 bases.append(words)
-            f.write(json.dumps({"id": f"d{i:06d}", "text": " ".join(words)}) + "\n")
+            record = {"id": f"d{i:06d}", "text": " ".join(words)}
+            if i % 1000 == 500:
+                del record["id"]
+            f.write(json.dumps(record) + "\n")
             if i % 5000 == 17:
                 f.write('{"id": "broken-%d", "text": "no closing quote}\n' % i)
                 f.write(json.dumps({"id": f"notext-{i}", "body": "x"}) + "\n")

@@ -30,47 +30,63 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 spark/make_test_corpus.py --docs 20000 --out "$work/corpus.jsonl"
-"$bin" scan "$work/corpus.jsonl" --no-passages --max-doc-bytes 100K --format json -q \
+python3 spark/make_test_corpus.py --docs 20000 --out "$work/all.jsonl"
+# Three files, named so that scan's order (by path) is not the order they were cut in, one of
+# them gzip-compressed in a subdirectory.
+python3 - "$work/all.jsonl" "$work/corpus" <<'PY'
+import gzip, os, sys
+lines = open(sys.argv[1], "rb").read().splitlines(keepends=True)
+out = sys.argv[2]
+os.makedirs(out + "/sub")
+open(out + "/b.jsonl", "wb").writelines(lines[:7000])
+open(out + "/a.jsonl", "wb").writelines(lines[7000:14000])
+with gzip.open(out + "/sub/c.jsonl.gz", "wb") as f:
+    f.writelines(lines[14000:])
+PY
+"$bin" scan "$work/corpus" --no-passages --max-doc-bytes 100K --format json -q \
   -o "$work/scan.json"
 
 submit() { # MASTER OUT
   spark-submit --master "$1" --conf spark.ui.enabled=false --files "$bin" \
-    spark/dupsift_spark.py --binary "$(basename "$bin")" --input "$work/corpus.jsonl" \
+    spark/dupsift_spark.py --binary "$(basename "$bin")" --input "$work/corpus" \
     --max-doc-bytes 100K --output "$2" 2> "$2.log" || { tail -40 "$2.log"; return 1; }
 }
 
 compare() { # OUT
-  python3 - "$work/scan.json" "$1" "$work/corpus.jsonl" <<'PY'
-import json, sys
+  cmp "$work/scan.json" "$1/report.json" || {
+    diff <(head -c 3000 "$work/scan.json") <(head -c 3000 "$1/report.json") | head -40
+    echo "report.json differs from dupsift scan's report"; return 1; }
+  python3 - "$work/scan.json" "$1" "$work/corpus" <<'PY'
+import glob, gzip, json, sys
 scan = json.load(open(sys.argv[1]))
-want = {frozenset([c["kept"]] + [m["doc"] for m in c["members"]]) for c in scan["clusters"]}
-got = set()
-for line in open(sys.argv[2] + "/clusters.jsonl"):
-    c = json.loads(line)
-    got.add(frozenset([c["kept"]] + c["members"]))
-summary = json.load(open(sys.argv[2] + "/summary.json"))
+assert len(scan["clusters"]) > 2000, len(scan["clusters"])
+assert len(scan["skipped"]) == 13, scan["skipped"]
+assert sum(k["doc"].count(":") for c in scan["clusters"] for k in c["members"]) > 0, \
+    "some id-less record should be a duplicate"
+got = [json.loads(l) for l in open(sys.argv[2] + "/clusters.jsonl")]
+assert [(c["kept"], c["members"]) for c in got] == \
+    [(c["kept"], [m["doc"] for m in c["members"]]) for c in scan["clusters"]]
+removed = [json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")]
+want_removed = {m["doc"] for c in scan["clusters"] for m in c["members"]}
+assert set(removed) == want_removed and len(removed) == len(want_removed)
 skipped = [json.loads(l) for l in open(sys.argv[2] + "/skipped.jsonl")]
-assert len(want) > 2000, len(want)
-assert got == want, f"{len(got ^ want)} clusters differ, e.g. {sorted(map(sorted, got ^ want))[:2]}"
-for key in ("documents", "skipped", "clusters", "duplicate_documents",
-            "exact_duplicate_documents", "invalid_utf8_documents", "empty_documents"):
-    assert summary[key] == scan["summary"][key], (key, summary[key], scan["summary"][key])
-assert len(skipped) == scan["summary"]["skipped"] == summary["skipped"] == 13, (skipped, summary)
-assert sorted(k["reason"] for k in skipped) == sorted(k["reason"] for k in scan["skipped"])
-removed = {json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")}
-assert removed == {m["doc"] for c in scan["clusters"] for m in c["members"]}, "removed lists differ"
-import glob
-# Every input line but the removed documents' (skipped lines too), byte for byte.
+assert sorted(skipped, key=lambda k: (k["path"], k["line"])) == scan["skipped"]
+# Every input line but the removed documents' (skipped lines too), byte for byte, in order.
+lines = []
+for name in ["a.jsonl", "b.jsonl", "sub/c.jsonl.gz"]:
+    path = sys.argv[3] + "/" + name
+    raw = (gzip.open if name.endswith(".gz") else open)(path, "rb").read()
+    for n, line in enumerate(raw.splitlines(keepends=True), 1):
+        try:
+            ident = json.loads(line.decode("utf-8", "replace")).get("id")
+        except ValueError:
+            ident = None
+        lines.append((ident if isinstance(ident, str) else f"{name}:{n}", line))
+want = [l for ident, l in lines if ident not in want_removed]
 clean = [l for f in sorted(glob.glob(sys.argv[2] + "/clean/part-*")) for l in open(f, "rb")]
-lines = open(sys.argv[3], "rb").read().splitlines(keepends=True)
-removed_lines = sum(1 for l in lines if l.startswith(b'{"id": "') and
-                    l[8:].split(b'"', 1)[0].decode("utf-8", "replace") in removed)
-assert sorted(clean) == sorted(l for l in lines if not (l.startswith(b'{"id": "') and
-                    l[8:].split(b'"', 1)[0].decode("utf-8", "replace") in removed))
-assert len(clean) == len(lines) - len(removed) == len(lines) - removed_lines, len(clean)
-print(f"same {len(got)} clusters and {len(removed)} removals as dupsift scan, "
-      f"{len(clean)} lines in clean/, {len(skipped)} bad records reported as scan reports them")
+assert clean == want, (len(clean), len(want))
+print(f"report.json byte-identical to dupsift scan's ({len(got)} clusters, "
+      f"{len(removed)} removals, {len(skipped)} bad records); {len(clean)} lines in clean/")
 PY
 }
 
@@ -81,18 +97,21 @@ echo "spark local[2]: $(( $(date +%s) - start )) s"
 compare "$work/local"
 
 echo "== local[2], Parquet input"
-python - "$work/corpus.jsonl" "$work/corpus.parquet" <<'PY'
-import json, sys
+python - "$work/corpus" "$work/corpus.parquet" <<'PY'
+import gzip, json, sys
 import pyarrow as pa, pyarrow.parquet as pq
 ids, texts = [], []
-for line in open(sys.argv[1], "rb"):
-    try:
-        r = json.loads(line.decode("utf-8", "replace"))  # as scan reads invalid UTF-8
-    except ValueError:
-        continue
-    if isinstance(r.get("text"), str) and len(line) <= 100 * 1024:
-        ids.append(r["id"])
-        texts.append(r["text"])
+for name in ["a.jsonl", "b.jsonl", "sub/c.jsonl.gz"]:
+    path = sys.argv[1] + "/" + name
+    raw = (gzip.open if name.endswith(".gz") else open)(path, "rb").read()
+    for n, line in enumerate(raw.splitlines(keepends=True), 1):
+        try:
+            r = json.loads(line.decode("utf-8", "replace"))  # as scan reads invalid UTF-8
+        except ValueError:
+            continue
+        if isinstance(r.get("text"), str) and len(line) <= 100 * 1024:
+            ids.append(r.get("id", f"{name}:{n}"))  # scan's name for a record without id
+            texts.append(r["text"])
 pq.write_table(pa.table({"id": ids, "text": texts}), sys.argv[2])
 PY
 spark-submit --master "local[2]" --conf spark.ui.enabled=false --files "$bin" \
@@ -107,6 +126,9 @@ want = {frozenset([c["kept"]] + [m["doc"] for m in c["members"]]) for c in scan[
 got = {frozenset([json.loads(l)["kept"]] + json.loads(l)["members"])
        for l in open(sys.argv[2] + "/clusters.jsonl")}
 assert got == want, f"{len(got ^ want)} clusters differ"
+report = json.load(open(sys.argv[2] + "/report.json"))
+assert [(c["kept"], [m["doc"] for m in c["members"]]) for c in report["clusters"]] == \
+    [(c["kept"], [m["doc"] for m in c["members"]]) for c in scan["clusters"]]
 removed = {json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")}
 clean = [i for f in glob.glob(sys.argv[2] + "/clean/*.parquet")
          for i in pq.read_table(f).column("id").to_pylist()]

@@ -84,6 +84,9 @@ enum WorkerCommand {
     /// An edge list (int64 columns a, b) → each document's connected component (doc,
     /// component), with the union-find of a scan; run once, on the driver.
     Components(WorkerArgs),
+    /// Cluster members (cluster, doc, id, bytes, head, kept, exact, similarity) and the run's
+    /// totals (--totals) → the JSON report `scan --no-passages` writes; run once, on the driver.
+    Report(WorkerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -97,6 +100,12 @@ struct WorkerArgs {
     /// a JSONL file (--text-field, --id-field); adds the columns id, text and blank.
     #[arg(long, help_heading = "Worker")]
     jsonl_lines: bool,
+
+    /// report: a JSON file of the figures the driver counted (documents, bytes,
+    /// invalid_utf8_documents, empty_documents, candidate_pairs, verified_pairs) and the
+    /// records it skipped (skipped: [{path, line, reason}]).
+    #[arg(long, value_name = "FILE", help_heading = "Worker")]
+    totals: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -514,6 +523,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Worker(WorkerCommand::Components(args)) => {
             run_worker(args, WorkerTask::Components)
         }
+        Command::Worker(WorkerCommand::Report(args)) => run_worker(args, WorkerTask::Report),
     }
 }
 
@@ -523,6 +533,7 @@ enum WorkerTask {
     Sign,
     Verify,
     Components,
+    Report,
 }
 
 #[cfg(not(feature = "spark"))]
@@ -537,6 +548,17 @@ fn run_worker(_: WorkerArgs, _: WorkerTask) -> Result<Exit> {
 fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
     use dupsift::worker;
     let jsonl_lines = args.jsonl_lines;
+    let totals: worker::Totals = match (&args.totals, task) {
+        (Some(path), WorkerTask::Report) => {
+            let text =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not a totals file", path.display()))?
+        }
+        (None, WorkerTask::Report) => anyhow::bail!("worker report needs --totals FILE"),
+        (Some(_), _) => anyhow::bail!("--totals is for worker report only"),
+        (None, _) => worker::Totals::default(),
+    };
     let args = args.common;
     if let Some(p) = args.paths.first() {
         anyhow::bail!(
@@ -562,11 +584,12 @@ fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
             WorkerTask::Sign => worker::sign(stdin, stdout, &params, &opts),
             WorkerTask::Verify => worker::verify(stdin, stdout, &params, &opts),
             WorkerTask::Components => worker::components(stdin, stdout),
+            WorkerTask::Report => worker::report(stdin, stdout, &params, totals),
         }
     })?;
     if !args.quiet && stats.errors > 0 {
         match task {
-            WorkerTask::Components => eprintln!(
+            WorkerTask::Components | WorkerTask::Report => eprintln!(
                 "dupsift worker: {} of {} edges have a null end and were left out",
                 stats.errors, stats.rows
             ),

@@ -7,6 +7,8 @@
 //! - [`verify`]: candidate pairs (`a_text`, `b_text`) → their exact similarity.
 //! - [`components`]: the edge list a driver collected (`a`, `b`) → each document's component,
 //!   with the union-find of a scan (run once, on the driver).
+//! - [`report`]: the clusters' members and the run's totals → the JSON report of a scan
+//!   (`--no-passages`), with the same order, rounding and previews (run once, on the driver).
 //!
 //! Spark has no unsigned integers, so hashes leave as `int64` holding the same 64 bits. Every
 //! input row leaves as one output row, in order: a bad record (null text, a document over the
@@ -30,8 +32,9 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
 use crate::cluster::UnionFind;
-use crate::corpus::{Record, decode_record};
-use crate::scan::{Params, Signer};
+use crate::corpus::{Record, Skipped, decode_record};
+use crate::report::{ClusterReport, Member, Report};
+use crate::scan::{PREVIEW_CHARS, Params, Signer, preview};
 
 /// Options of a worker run besides the detection parameters.
 #[derive(Clone, Debug)]
@@ -439,5 +442,204 @@ pub fn components(input: impl Read, output: impl Write) -> Result<Stats, WorkerE
     Ok(Stats {
         rows: edges.len() as u64 + errors,
         errors,
+    })
+}
+
+/// What a driver counted over the whole run, for [`report`]: the summary figures that do not
+/// come from the clusters, and the records that could not be used.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    /// Usable documents.
+    pub documents: u64,
+    /// Bytes of their text.
+    pub bytes: u64,
+    /// Documents with invalid UTF-8.
+    pub invalid_utf8_documents: u64,
+    /// Documents without words.
+    pub empty_documents: u64,
+    /// Candidate pairs.
+    pub candidate_pairs: u64,
+    /// Candidate pairs at or above the threshold.
+    pub verified_pairs: u64,
+    /// Records that could not be used (sorted here as a scan sorts them).
+    pub skipped: Vec<Skipped>,
+}
+
+/// Writes the JSON report of a scan without passage search from the clusters a driver found:
+/// reads a stream with one row per cluster member, with columns `cluster` (int64: shared by
+/// the members of one cluster, any value), `doc` (int64: input position), `id` (utf8), `bytes`
+/// (int64: text size), `head` (binary or utf8: at least the first 576 bytes of the text, for
+/// the preview), `kept` (bool: the document a cleanup keeps, one per cluster), `exact` (bool:
+/// byte-identical to the kept document) and `similarity` (float64: to the kept document; null
+/// for the kept one). Clusters are ordered and members listed as a scan lists them.
+pub fn report(
+    input: impl Read,
+    output: impl Write,
+    params: &Params,
+    totals: Totals,
+) -> Result<Stats, WorkerError> {
+    let reader = StreamReader::try_new(input, None).map_err(WorkerError::Read)?;
+    let schema = reader.schema();
+    let want = [
+        ("cluster", DataType::Int64),
+        ("doc", DataType::Int64),
+        ("bytes", DataType::Int64),
+        ("kept", DataType::Boolean),
+        ("exact", DataType::Boolean),
+        ("similarity", DataType::Float64),
+        ("id", DataType::Utf8),
+    ];
+    for (name, t) in &want {
+        match schema.column_with_name(name) {
+            None => return Err(missing(schema, name)),
+            Some((_, f)) if f.data_type() != t => {
+                return Err(WorkerError::Schema(format!(
+                    "column {name:?} is {}; it must be {t}",
+                    f.data_type()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    match schema.column_with_name("head") {
+        None => return Err(missing(schema, "head")),
+        Some((_, f)) => text_type("head", f.data_type())?,
+    }
+    struct Row {
+        cluster: i64,
+        doc: i64,
+        id: String,
+        bytes: u64,
+        kept: bool,
+        exact: bool,
+        similarity: Option<f64>,
+        preview: String,
+    }
+    let mut rows = Vec::new();
+    let mut errors = 0;
+    for batch in reader {
+        let batch = batch.map_err(WorkerError::Read)?;
+        let int = |name| {
+            batch
+                .column_by_name(name)
+                .expect("checked")
+                .as_primitive::<Int64Type>()
+        };
+        let flag = |name| batch.column_by_name(name).expect("checked").as_boolean();
+        let (cluster, doc, bytes) = (int("cluster"), int("doc"), int("bytes"));
+        let (kept, exact) = (flag("kept"), flag("exact"));
+        let similarity = batch
+            .column_by_name("similarity")
+            .expect("checked")
+            .as_primitive::<arrow_array::types::Float64Type>();
+        let id = batch
+            .column_by_name("id")
+            .expect("checked")
+            .as_string::<i32>();
+        let head = Texts::of(&batch, "head")?;
+        for i in 0..batch.num_rows() {
+            if [
+                cluster.is_null(i),
+                doc.is_null(i),
+                bytes.is_null(i),
+                id.is_null(i),
+            ]
+            .into_iter()
+            .chain([kept.is_null(i), exact.is_null(i)])
+            .any(|n| n)
+            {
+                errors += 1;
+                continue;
+            }
+            rows.push(Row {
+                cluster: cluster.value(i),
+                doc: doc.value(i),
+                id: id.value(i).to_owned(),
+                bytes: bytes.value(i).max(0) as u64,
+                kept: kept.value(i),
+                exact: exact.value(i),
+                similarity: similarity.is_valid(i).then(|| similarity.value(i)),
+                preview: preview(head.get(i).unwrap_or_default(), PREVIEW_CHARS),
+            });
+        }
+    }
+    if errors > 0 {
+        return Err(WorkerError::Schema(format!(
+            "{errors} member rows have a null cluster, doc, id, bytes, kept or exact"
+        )));
+    }
+    rows.sort_unstable_by_key(|r| (r.cluster, r.doc));
+    let mut groups: Vec<&[Row]> = rows.chunk_by(|x, y| x.cluster == y.cluster).collect();
+    // A scan's order: largest first, then by the input position of the first member.
+    groups.sort_by_key(|g| (std::cmp::Reverse(g.len()), g[0].doc));
+    let mut clusters = Vec::with_capacity(groups.len());
+    for (n, g) in groups.iter().enumerate() {
+        let kept: Vec<&Row> = g.iter().filter(|r| r.kept).collect();
+        let [k] = kept[..] else {
+            return Err(WorkerError::Schema(format!(
+                "cluster {} has {} kept documents; it must have one",
+                g[0].cluster,
+                kept.len()
+            )));
+        };
+        let members = g
+            .iter()
+            .filter(|r| !r.kept)
+            .map(|r| {
+                let similarity = match (r.exact, r.similarity) {
+                    (true, _) => 1.0,
+                    (false, Some(s)) => s,
+                    (false, None) => {
+                        return Err(WorkerError::Schema(format!(
+                            "member {:?} of cluster {} has no similarity",
+                            r.id, g[0].cluster
+                        )));
+                    }
+                };
+                Ok(Member {
+                    doc: r.id.clone(),
+                    similarity: crate::report::round4(similarity),
+                    exact: r.exact,
+                    bytes: r.bytes,
+                    preview: r.preview.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        clusters.push(ClusterReport {
+            id: n,
+            kept: k.id.clone(),
+            kept_bytes: k.bytes,
+            kept_preview: k.preview.clone(),
+            members,
+        });
+    }
+    let mut skipped = totals.skipped;
+    skipped.sort();
+    let params = Params {
+        passages: None,
+        ..params.clone()
+    };
+    let report = Report::from_parts(
+        params,
+        clusters,
+        crate::report::Counts {
+            documents: totals.documents,
+            bytes: totals.bytes,
+            invalid_utf8_documents: totals.invalid_utf8_documents,
+            empty_documents: totals.empty_documents,
+            candidate_pairs: totals.candidate_pairs,
+            verified_pairs: totals.verified_pairs,
+        },
+        skipped,
+    );
+    let mut output = output;
+    report
+        .write_json(&mut output)
+        .and_then(|()| output.flush())
+        .map_err(|e| WorkerError::Write(ArrowError::IoError(e.to_string(), e)))?;
+    Ok(Stats {
+        rows: rows.len() as u64,
+        errors: 0,
     })
 }

@@ -118,7 +118,7 @@ pub struct DocLoc {
 /// An input that could not be used, and why.
 ///
 /// Serializes as `{"path": ..., "line": null|n, "reason": ...}`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Skipped {
     /// Display name of the input (as in [`Source::name`]).
     pub path: String,

@@ -100,6 +100,23 @@ pub struct Summary {
     pub passage_cut_bytes: u64,
 }
 
+/// The summary figures of a report that do not follow from its clusters or passages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Documents read.
+    pub documents: u64,
+    /// Bytes of text in those documents.
+    pub bytes: u64,
+    /// Documents with invalid UTF-8.
+    pub invalid_utf8_documents: u64,
+    /// Documents with no words.
+    pub empty_documents: u64,
+    /// Candidate pairs proposed by LSH.
+    pub candidate_pairs: u64,
+    /// Candidate pairs that passed verification.
+    pub verified_pairs: u64,
+}
+
 /// A repeated passage.
 #[derive(Clone, Debug, Serialize)]
 pub struct PassageReport {
@@ -179,7 +196,7 @@ pub struct Member {
     pub preview: String,
 }
 
-fn round4(x: f64) -> f64 {
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
@@ -253,34 +270,61 @@ impl Report {
                 }
             })
             .collect();
-        let members = || clusters.iter().flat_map(|c| &c.members);
-        let summary = Summary {
+        let counts = Counts {
             documents: docs.len() as u64,
             bytes: docs.bytes.iter().sum(),
-            skipped: r.skipped.len() as u64,
-            clusters: clusters.len() as u64,
-            duplicate_documents: members().count() as u64,
-            duplicate_bytes: members().map(|m| m.bytes).sum(),
-            exact_duplicate_documents: members().filter(|m| m.exact).count() as u64,
             invalid_utf8_documents: docs.lossy.iter().filter(|&&l| l).count() as u64,
             empty_documents: docs.shingles.iter().filter(|&&s| s == 0).count() as u64,
             candidate_pairs: r.candidate_pairs as u64,
             verified_pairs: r.pairs.len() as u64,
-            passages: passages.len() as u64,
-            passage_documents: r.passage_documents,
-            self_repeating_documents: self_repeating.len() as u64,
-            passage_cut_bytes: r.passage_cut_bytes,
+        };
+        let mut report = Report::from_parts(r.params.clone(), clusters, counts, r.skipped.clone());
+        report.summary.passages = passages.len() as u64;
+        report.summary.passage_documents = r.passage_documents;
+        report.summary.self_repeating_documents = self_repeating.len() as u64;
+        report.summary.passage_cut_bytes = r.passage_cut_bytes;
+        report.passages = passages;
+        report.self_repeating = self_repeating;
+        report
+    }
+
+    /// A report without passages from its clusters and the counts that do not follow from them
+    /// (for runs that found the clusters elsewhere, e.g. on Spark): the summary's cluster
+    /// figures are derived from `clusters` exactly as for a scan.
+    pub fn from_parts(
+        params: Params,
+        clusters: Vec<ClusterReport>,
+        counts: Counts,
+        skipped: Vec<Skipped>,
+    ) -> Report {
+        let members = || clusters.iter().flat_map(|c| &c.members);
+        let summary = Summary {
+            documents: counts.documents,
+            bytes: counts.bytes,
+            skipped: skipped.len() as u64,
+            clusters: clusters.len() as u64,
+            duplicate_documents: members().count() as u64,
+            duplicate_bytes: members().map(|m| m.bytes).sum(),
+            exact_duplicate_documents: members().filter(|m| m.exact).count() as u64,
+            invalid_utf8_documents: counts.invalid_utf8_documents,
+            empty_documents: counts.empty_documents,
+            candidate_pairs: counts.candidate_pairs,
+            verified_pairs: counts.verified_pairs,
+            passages: 0,
+            passage_documents: 0,
+            self_repeating_documents: 0,
+            passage_cut_bytes: 0,
         };
         Report {
             tool: "dupsift",
             version: env!("CARGO_PKG_VERSION"),
             format_version: FORMAT_VERSION,
-            params: r.params.clone(),
+            params,
             summary,
             clusters,
-            passages,
-            self_repeating,
-            skipped: r.skipped.clone(),
+            passages: Vec::new(),
+            self_repeating: Vec::new(),
+            skipped,
             clean: None,
         }
     }

@@ -503,3 +503,182 @@ fn jsonl_lines_decode_as_a_scan_does() {
     assert_eq!(summary(&report, "invalid_utf8_documents"), 1);
     assert_eq!(summary(&report, "documents"), 3);
 }
+
+/// `worker report` turns what a driver collected (cluster members with their similarity to the
+/// kept document, the run's totals and skipped records) into the JSON report of `scan
+/// --no-passages`, byte for byte: same cluster order, member order, rounding and previews.
+#[test]
+fn report_is_the_report_of_a_scan() {
+    let t = TempCorpus::new();
+    let docs = documents();
+    let mut jsonl: String = docs
+        .iter()
+        .map(|(id, text)| jsonl_line(&[("id", json!(id)), ("text", json!(text))]))
+        .collect();
+    jsonl.push_str("{\"id\": \"broken\", \"text\": \n");
+    t.file("docs.jsonl", &jsonl);
+    let flags = ["--no-passages", "--keep", "longest"];
+    let mut args = vec!["scan", "docs.jsonl", "--format", "json"];
+    args.extend(flags);
+    let scan = run_in(t.path(), &args).success().stdout;
+    let report = parse_report(&scan);
+    assert!(arr(&report, "clusters").len() >= 20);
+    assert_eq!(arr(&report, "skipped").len(), 1);
+
+    // What the driver knows: each cluster's members, which one is kept, which are exact
+    // copies of it, and the similarity of the others to it, computed by the worker.
+    let text_of: HashMap<&str, &str> = docs.iter().map(|(i, x)| (i.as_str(), x.as_str())).collect();
+    let doc_of: HashMap<&str, i64> = docs
+        .iter()
+        .enumerate()
+        .map(|(d, (i, _))| (i.as_str(), d as i64))
+        .collect();
+    let mut rows: Vec<(i64, &str, bool, bool)> = Vec::new();
+    for (k, c) in arr(&report, "clusters").iter().enumerate() {
+        // Cluster labels are the driver's own; the worker orders clusters itself.
+        let label = 7 * k as i64 % 11 + 100 * k as i64;
+        rows.push((label, s(c, "kept"), true, false));
+        for m in arr(c, "members") {
+            rows.push((label, s(m, "doc"), false, m["exact"].as_bool().unwrap()));
+        }
+    }
+    rows.reverse();
+    let kept_of: HashMap<i64, &str> = rows.iter().filter(|r| r.2).map(|r| (r.0, r.1)).collect();
+    let others: Vec<&(i64, &str, bool, bool)> = rows.iter().filter(|r| !r.2 && !r.3).collect();
+    let pairs = batch(vec![
+        (
+            "a_text",
+            Arc::new(StringArray::from(
+                others
+                    .iter()
+                    .map(|r| text_of[kept_of[&r.0]])
+                    .collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+        (
+            "b_text",
+            Arc::new(StringArray::from(
+                others.iter().map(|r| text_of[r.1]).collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+    let verified = read_ipc(
+        &worker(t.path(), &["verify"], &ipc(&[pairs]))
+            .success()
+            .stdout,
+    );
+    let sims: Vec<f64> = verified
+        .iter()
+        .flat_map(|b| {
+            let col = b
+                .column_by_name("similarity")
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            col.values().to_vec()
+        })
+        .collect();
+    let mut similarity: HashMap<&str, f64> = HashMap::new();
+    for (r, s) in others.iter().zip(sims) {
+        similarity.insert(r.1, s);
+    }
+    let members = batch(vec![
+        (
+            "cluster",
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
+        ),
+        (
+            "doc",
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| doc_of[r.1]),
+            )),
+        ),
+        (
+            "id",
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "bytes",
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| text_of[r.1].len() as i64),
+            )),
+        ),
+        (
+            "head",
+            Arc::new(BinaryArray::from_iter_values(rows.iter().map(|r| {
+                &text_of[r.1].as_bytes()[..text_of[r.1].len().min(576)]
+            }))),
+        ),
+        (
+            "kept",
+            Arc::new(arrow_array::BooleanArray::from(
+                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "exact",
+            Arc::new(arrow_array::BooleanArray::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "similarity",
+            Arc::new(arrow_array::Float64Array::from(
+                rows.iter()
+                    .map(|r| similarity.get(r.1).copied())
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+    let summary = &report["summary"];
+    let totals = json!({
+        "documents": summary["documents"],
+        "bytes": summary["bytes"],
+        "invalid_utf8_documents": summary["invalid_utf8_documents"],
+        "empty_documents": summary["empty_documents"],
+        "candidate_pairs": summary["candidate_pairs"],
+        "verified_pairs": summary["verified_pairs"],
+        "skipped": report["skipped"],
+    });
+    t.file("totals.json", totals.to_string());
+    let mut args = vec!["report", "--totals", "totals.json"];
+    args.extend(flags);
+    let run = worker(t.path(), &args, &ipc(std::slice::from_ref(&members))).success();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&scan)
+    );
+
+    // A cluster without a kept document is refused, with nothing written.
+    let no_kept = batch(vec![
+        (
+            "cluster",
+            Arc::new(Int64Array::from(vec![1, 1])) as ArrayRef,
+        ),
+        ("doc", Arc::new(Int64Array::from(vec![0, 1]))),
+        ("id", Arc::new(StringArray::from(vec!["a", "b"]))),
+        ("bytes", Arc::new(Int64Array::from(vec![1, 1]))),
+        ("head", Arc::new(StringArray::from(vec!["x", "x"]))),
+        (
+            "kept",
+            Arc::new(arrow_array::BooleanArray::from(vec![false, false])),
+        ),
+        (
+            "exact",
+            Arc::new(arrow_array::BooleanArray::from(vec![true, true])),
+        ),
+        (
+            "similarity",
+            Arc::new(arrow_array::Float64Array::from(vec![None, None])),
+        ),
+    ]);
+    let run = worker(t.path(), &args, &ipc(&[no_kept])).usage_error();
+    assert!(
+        run.stderr.contains("has 0 kept documents"),
+        "{}",
+        run.stderr
+    );
+    let run = worker(t.path(), &["report"], &ipc(&[members])).usage_error();
+    assert!(run.stderr.contains("--totals"), "{}", run.stderr);
+}
