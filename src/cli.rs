@@ -615,8 +615,8 @@ fn default_paths(args: &mut CommonArgs) -> Result<()> {
 }
 
 /// Runs the detection `scan` and `clean` share. `Ok(None)`: stopped by `--strict` (reported).
-fn detect(args: &mut CommonArgs) -> Result<Option<ScanResult>> {
-    detect_against(args, None)
+fn detect(args: &mut CommonArgs, previews: bool) -> Result<Option<ScanResult>> {
+    detect_against(args, None, previews)
 }
 
 /// The scan parameters of the common flags.
@@ -689,10 +689,17 @@ fn agrees_with(index: &Index, params: &Params, path: &Path) -> bool {
     conflicts.is_empty()
 }
 
-fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option<ScanResult>> {
+fn detect_against(
+    args: &mut CommonArgs,
+    prior: Option<&Index>,
+    previews: bool,
+) -> Result<Option<ScanResult>> {
     default_paths(args)?;
     let params = params_of(args)?;
-    let read = read_options(args);
+    let read = ReadOptions {
+        previews,
+        ..read_options(args)
+    };
     let progress = Arc::new(Progress::default());
     let result = with_pool_and_bar(args, &progress, |progress| {
         scan::scan_against(&args.paths, prior, &params, &read, args.strict, progress)
@@ -737,7 +744,9 @@ fn detect_against(args: &mut CommonArgs, prior: Option<&Index>) -> Result<Option
 }
 
 fn run_scan(mut args: ScanArgs) -> Result<Exit> {
-    let Some(result) = detect(&mut args.common)? else {
+    // The duplicates table shows no previews, so the last read of the clusters is skipped.
+    let previews = args.format != FormatArg::Tsv;
+    let Some(result) = detect(&mut args.common, previews)? else {
         return Ok(Exit::Error);
     };
     let report = Report::new(&result);
@@ -782,7 +791,7 @@ fn run_clean(mut args: CleanArgs) -> Result<Exit> {
         eprintln!("dupsift: error: {why}");
         return Ok(Exit::Error);
     }
-    let Some(result) = detect(&mut args.common)? else {
+    let Some(result) = detect(&mut args.common, true)? else {
         return Ok(Exit::Error);
     };
     let strip = match args.strip_passages {
@@ -881,7 +890,7 @@ fn run_check(mut args: CheckArgs) -> Result<Exit> {
         }
         None => None,
     };
-    let Some(result) = detect_against(&mut args.common, index.as_ref())? else {
+    let Some(result) = detect_against(&mut args.common, index.as_ref(), true)? else {
         return Ok(Exit::Error);
     };
     let limits = check::Limits {

@@ -805,6 +805,7 @@ pub fn scan_against(
         .collect();
     let mut want: Vec<u32> = clusters
         .iter()
+        .filter(|_| read.previews)
         .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
         .map(|d| docs.original[d as usize])
         .chain(occ_at.keys().copied())
@@ -897,7 +898,7 @@ pub fn scan_against(
         .iter()
         .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
         .collect();
-    previews.retain(|d, _| in_clusters.contains(d));
+    previews.retain(|d, _| read.previews && in_clusters.contains(d));
     let (self_repeating, passage_documents, passage_cut_bytes) = passage_totals(&mut found);
     // The passages a cleanup would cut most come first.
     let cut =

@@ -53,6 +53,9 @@ pub struct ReadOptions {
     pub max_doc_bytes: u64,
     /// Target raw bytes per batch yielded by [`Corpus::read_batches`].
     pub batch_bytes: usize,
+    /// Read cluster members back at the end of a scan for their previews; off for outputs
+    /// that show none (the duplicates table), which then skip that read.
+    pub previews: bool,
 }
 
 impl Default for ReadOptions {
@@ -65,6 +68,7 @@ impl Default for ReadOptions {
             id_field: "id".to_owned(),
             max_doc_bytes: 64 * 1024 * 1024,
             batch_bytes: 4 * 1024 * 1024,
+            previews: true,
         }
     }
 }
