@@ -19,16 +19,23 @@ UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
 with open(sys.argv[1], "rb") as f:
     text = f.read()  # bytes: a str of non-ASCII text would take up to four times as much
 if text.startswith(TSV_HEADER):
-    unescape = re.compile(r"\\[\\tnr]")
+    escaped = re.compile(r"\\[\\tnr]")
+
+    def unescape(field):
+        return escaped.sub(lambda m: UNESCAPE[m.group()], field) if "\\" in field else field
+
     clusters = {}
     for line in text[len(TSV_HEADER):].decode("utf-8").splitlines():
-        c, kept, doc = line.split("\t", 3)[:3]
-        members = clusters.setdefault(c, [unescape.sub(lambda m: UNESCAPE[m.group()], kept)])
-        members.append(unescape.sub(lambda m: UNESCAPE[m.group()], doc))
+        c, kept, doc, _ = line.split("\t", 3)
+        members = clusters.get(c)
+        if members is None:
+            members = clusters[c] = [unescape(kept)]
+        members.append(unescape(doc))
+    out = []
     for ids in clusters.values():
         for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
-                sys.stdout.write(f"{a} {b}\n")
+            out.extend(f"{a} {b}\n" for b in ids[i + 1:])
+    sys.stdout.write("".join(out))
     sys.exit(0)
 start = re.search(rb'"clusters":\s*\[', text)
 end = re.compile(rb'"passages":\s*\[').search(text, start.end())
