@@ -146,29 +146,36 @@ pub struct Seed {
 pub fn seeds(fps: &mut [Fingerprint], params: &PassageParams) -> Vec<Seed> {
     fps.par_sort_unstable();
     let min = params.min_words as u32;
-    let mut seeds: Vec<Seed> = fps
-        .par_chunk_by(|x, y| x.hash == y.hash)
-        .filter(|g| g.len() > 1)
-        .flat_map_iter(|g| {
-            let first = g[0];
-            (1..g.len()).flat_map(move |k| {
-                let star = Some((first, g[k]));
-                let chain = (k >= 2).then(|| (g[k - 1], g[k]));
-                star.into_iter().chain(chain)
-            })
+    let pairs = |g| seed_pairs(g, min);
+    let same = |x: &Fingerprint, y: &Fingerprint| x.hash == y.hash;
+    // Counted first and filled in place: a parallel collect would hold every seed twice (its
+    // per-thread pieces and the joined vector), the largest allocation of a passage search.
+    let n: usize = fps.par_chunk_by(same).map(|g| pairs(g).count()).sum();
+    let mut seeds: Vec<Seed> = Vec::with_capacity(n);
+    seeds.extend(fps.chunk_by(same).flat_map(pairs));
+    seeds.par_sort_unstable();
+    seeds.dedup();
+    seeds
+}
+
+/// The seeds of one group of fingerprints with the same hash: the first with each other, and
+/// each with the one before it.
+fn seed_pairs(g: &[Fingerprint], min: u32) -> impl Iterator<Item = Seed> + '_ {
+    let first = g[0];
+    (1..g.len())
+        .flat_map(move |k| {
+            let star = Some((first, g[k]));
+            let chain = (k >= 2).then(|| (g[k - 1], g[k]));
+            star.into_iter().chain(chain)
         })
         // Inside one document the two places must leave room for two whole occurrences.
-        .filter(|(x, y)| x.doc != y.doc || y.pos >= x.pos + min)
+        .filter(move |(x, y)| x.doc != y.doc || y.pos >= x.pos + min)
         .map(|(x, y)| Seed {
             a: x.doc,
             b: y.doc,
             pa: x.pos,
             pb: y.pos,
         })
-        .collect();
-    seeds.par_sort_unstable();
-    seeds.dedup();
-    seeds
 }
 
 /// A document's words as the aligner needs them: word hashes truncated to 32 bits (a false
