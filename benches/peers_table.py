@@ -67,7 +67,13 @@ def label(name):
         base = name.split("-")[0]
         return f"**{base}**{extra.get(name, ' ' + name)}"
     base = name.split("-")[0]
-    return f"{base} {versions.get(base, '')}".strip()
+    # A peer with several paths names the path (the harness's own names, described there).
+    paths = {"rensa-r": "RMinHash + LSH + verification",
+             "rensa-r-flags": "RMinHash one-shot duplicate flags, no pairs",
+             "rensa-rho": "Rho sketch, not classic MinHash; one-shot flags, no pairs"}
+    path = f" ({paths[name]})" if name in paths and len(
+        [n for n in agg if n.startswith(base + "-") or n == base]) > 1 else ""
+    return f"{base} {versions.get(base, '')}".strip() + path
 
 
 rensa = agg.get("rensa-r", {}).get("proc_wall")
