@@ -1202,6 +1202,39 @@ fn write_atomically(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
+    // A device or a pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written in place:
+    // renaming a file over it would replace the device node itself.
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let mut w = io::BufWriter::new(f);
+        render(&mut w).with_context(|| format!("writing {}", path.display()))?;
+        w.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+        return Ok(());
+    }
+    // A symbolic link keeps pointing where it did: its target is replaced, not the link.
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = match std::fs::canonicalize(path) {
+                Ok(target) => target,
+                // A dangling link: create the file it names.
+                Err(_) => {
+                    let target = std::fs::read_link(path)
+                        .with_context(|| format!("reading the link {}", path.display()))?;
+                    path.parent().unwrap_or(Path::new(".")).join(target)
+                }
+            };
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

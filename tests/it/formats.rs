@@ -720,3 +720,60 @@ fn tsv_lists_each_duplicate_with_its_kept_document() {
     assert!(text.contains("tab\\there\\nand line"), "{text}");
     assert!(lines.iter().all(|l| l.split('\t').count() == 6));
 }
+
+/// `-o` onto something that is not a plain file: a named pipe (as `/dev/null` or
+/// `/dev/stdout`) is written through, never replaced by a file renamed over it; a symbolic
+/// link keeps pointing at its target, which gets the report.
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_or_a_link_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let f = family(13, 2);
+    let t = TempCorpus::new();
+    t.file("d/a.txt", &f[0]).file("d/b.txt", &f[1]).dir("out");
+    let expected = t.run(&["scan", "--format", "json", "d"]).success().stdout;
+
+    let fifo = t.join("out/pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).expect("read the pipe"))
+    };
+    t.run(&["scan", "--format", "json", "-q", "-o", "out/pipe", "d"])
+        .success();
+    // Checked before waiting for the reader, which a replaced pipe would leave blocked.
+    let kind = std::fs::symlink_metadata(&fifo).expect("pipe").file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+    assert_eq!(reader.join().expect("reader"), expected);
+
+    t.file("out/real.json", "old");
+    std::os::unix::fs::symlink("real.json", t.join("out/link.json")).expect("symlink");
+    t.run(&["scan", "--format", "json", "-q", "-o", "out/link.json", "d"])
+        .success();
+    let link = std::fs::symlink_metadata(t.join("out/link.json")).expect("link");
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    assert_eq!(std::fs::read(t.join("out/real.json")).unwrap(), expected);
+    // A dangling link: its target is created.
+    std::os::unix::fs::symlink("new.json", t.join("out/dangling.json")).expect("symlink");
+    t.run(&[
+        "scan",
+        "--format",
+        "json",
+        "-q",
+        "-o",
+        "out/dangling.json",
+        "d",
+    ])
+    .success();
+    assert!(
+        std::fs::symlink_metadata(t.join("out/dangling.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(t.join("out/new.json")).unwrap(), expected);
+}
