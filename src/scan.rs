@@ -411,6 +411,16 @@ struct Sketch {
     fingerprints: Vec<(u64, u32)>,
 }
 
+/// What the first pass files, batch after batch.
+struct Filed {
+    docs: DocTable,
+    keys: Vec<u64>,
+    sigs: Vec<u32>,
+    fingerprints: Vec<Fingerprint>,
+    spill: Option<SpillWriter>,
+    warnings: Vec<String>,
+}
+
 /// One batch of the first pass, signed and waiting to be filed.
 struct Pending {
     count: u64,
@@ -456,7 +466,7 @@ pub fn scan_against(
 
     let mut docs = DocTable::default();
     let mut keys: Vec<u64> = Vec::new();
-    let mut sigs: Vec<u32> = Vec::new();
+    let sigs: Vec<u32> = Vec::new();
     let mut first_of: FxHashMap<u128, u32> = FxHashMap::default();
     let mut fingerprints: Vec<Fingerprint> = Vec::new();
 
@@ -498,7 +508,7 @@ pub fn scan_against(
     let mut warnings = Vec::new();
     // Later passes need only the words of word-shingled documents; character shingles and
     // estimated verification without passages read nothing again.
-    let mut spill = (spill_enabled()
+    let spill = (spill_enabled()
         && params.unit == Unit::Word
         && (params.verify == Verify::Exact || params.passages.is_some()))
     .then(SpillWriter::new)
@@ -510,13 +520,23 @@ pub fn scan_against(
     // settled before signing, so none is signed for nothing.
     let mut next_index = docs.len();
     let mut pending: Option<Pending> = None;
-    let file = |p: Pending,
-                docs: &mut DocTable,
-                keys: &mut Vec<u64>,
-                sigs: &mut Vec<u32>,
-                fingerprints: &mut Vec<Fingerprint>,
-                spill: &mut Option<SpillWriter>,
-                warnings: &mut Vec<String>| {
+    let mut filed = Filed {
+        docs,
+        keys,
+        sigs,
+        fingerprints,
+        spill,
+        warnings,
+    };
+    let file = |p: Pending, f: &mut Filed| {
+        let Filed {
+            docs,
+            keys,
+            sigs,
+            fingerprints,
+            spill,
+            warnings,
+        } = f;
         for ((doc, (content, original)), sk) in p.docs.into_iter().zip(p.dedup).zip(p.sketches) {
             let index = docs.len();
             docs.id_text.push_str(&doc.id);
@@ -619,7 +639,7 @@ pub fn scan_against(
             }
             let first = next_index - batch_docs.len();
             // Filing may give up the spill meanwhile; words signed for it are then dropped.
-            let spilling = spill.is_some();
+            let spilling = filed.spill.is_some();
             let sign = || -> Vec<Option<Sketch>> {
                 batch_docs
                     .par_iter()
@@ -632,23 +652,7 @@ pub fn scan_against(
                     .collect()
             };
             let sketches = match pending.take() {
-                Some(p) => {
-                    let (_, sketches) = rayon::join(
-                        || {
-                            file(
-                                p,
-                                &mut docs,
-                                &mut keys,
-                                &mut sigs,
-                                &mut fingerprints,
-                                &mut spill,
-                                &mut warnings,
-                            )
-                        },
-                        sign,
-                    );
-                    sketches
-                }
+                Some(p) => rayon::join(|| file(p, &mut filed), sign).1,
                 None => sign(),
             };
             pending = Some(Pending {
@@ -661,16 +665,16 @@ pub fn scan_against(
         },
     )?;
     if let Some(p) = pending.take() {
-        file(
-            p,
-            &mut docs,
-            &mut keys,
-            &mut sigs,
-            &mut fingerprints,
-            &mut spill,
-            &mut warnings,
-        );
+        file(p, &mut filed);
     }
+    let Filed {
+        docs,
+        keys,
+        sigs,
+        fingerprints,
+        spill,
+        mut warnings,
+    } = filed;
     drop(first_of);
     // Walk problems are found before reading and decode problems after it, so sort for a
     // listing that follows the inputs.

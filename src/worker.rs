@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::cluster::UnionFind;
 use crate::corpus::{Record, Skipped, decode_record};
-use crate::report::{ClusterReport, Member, Report};
+use crate::report::{ClusterReport, Counts, Member, Report};
 use crate::scan::{PREVIEW_CHARS, Params, Signer, preview};
 
 /// Options of a worker run besides the detection parameters.
@@ -448,20 +448,10 @@ pub fn components(input: impl Read, output: impl Write) -> Result<Stats, WorkerE
 /// What a driver counted over the whole run, for [`report`]: the summary figures that do not
 /// come from the clusters, and the records that could not be used.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Totals {
-    /// Usable documents.
-    pub documents: u64,
-    /// Bytes of their text.
-    pub bytes: u64,
-    /// Documents with invalid UTF-8.
-    pub invalid_utf8_documents: u64,
-    /// Documents without words.
-    pub empty_documents: u64,
-    /// Candidate pairs.
-    pub candidate_pairs: u64,
-    /// Candidate pairs at or above the threshold.
-    pub verified_pairs: u64,
+    /// Documents, bytes, invalid-UTF-8 and empty documents, candidate and verified pairs.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Records that could not be used (sorted here as a scan sorts them).
     pub skipped: Vec<Skipped>,
 }
@@ -620,19 +610,7 @@ pub fn report(
         passages: None,
         ..params.clone()
     };
-    let report = Report::from_parts(
-        params,
-        clusters,
-        crate::report::Counts {
-            documents: totals.documents,
-            bytes: totals.bytes,
-            invalid_utf8_documents: totals.invalid_utf8_documents,
-            empty_documents: totals.empty_documents,
-            candidate_pairs: totals.candidate_pairs,
-            verified_pairs: totals.verified_pairs,
-        },
-        skipped,
-    );
+    let report = Report::from_parts(params, clusters, totals.counts, skipped);
     let mut output = output;
     report
         .write_json(&mut output)

@@ -101,7 +101,7 @@ pub struct Summary {
 }
 
 /// The summary figures of a report that do not follow from its clusters or passages.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct Counts {
     /// Documents read.
     pub documents: u64,
