@@ -1077,7 +1077,8 @@ fn align_passages(
             .chunk_by(|x, y| (x.a, x.b) == (y.a, y.b))
             .partition(|g| g[0].b <= hi);
         alignments.extend(align_groups(&inner, &mem, &mem, pp.min_words));
-        outer.sort_by_key(|g| (g[0].b, g[0].a));
+        // Groups are runs of one (a, b) pair, so the key is unique and an unstable sort is exact.
+        outer.par_sort_unstable_by_key(|g| (g[0].b, g[0].a));
         let mut later: Vec<u32> = outer.iter().map(|g| g[0].b).collect();
         later.dedup();
         let mut next = 0;
