@@ -340,15 +340,20 @@ def main(argv=None):
     pair_df = spark.createDataFrame(pairs, T.StructType([
         T.StructField("a", T.LongType(), False), T.StructField("b", T.LongType(), False)]))
     texts = docs.select("doc", "text")
-    with_texts = pair_df \
-        .join(texts.withColumnRenamed("doc", "a").withColumnRenamed("text", "a_text"), "a") \
-        .join(texts.withColumnRenamed("doc", "b").withColumnRenamed("text", "b_text"), "b") \
-        .select("a", "b", "a_text", "b_text")
     verify_schema = T.StructType([
         T.StructField("a", T.LongType()), T.StructField("b", T.LongType()),
         T.StructField("similarity", T.DoubleType()), T.StructField("error", T.StringType()),
     ])
-    verified = with_texts.mapInArrow(run_worker(a.binary, "verify", flags), verify_schema)
+
+    def verify(pairs):
+        """Pairs (a, b) with the exact similarity of their texts, as verification computes it."""
+        return pairs \
+            .join(texts.withColumnRenamed("doc", "a").withColumnRenamed("text", "a_text"), "a") \
+            .join(texts.withColumnRenamed("doc", "b").withColumnRenamed("text", "b_text"), "b") \
+            .select("a", "b", "a_text", "b_text") \
+            .mapInArrow(run_worker(a.binary, "verify", flags), verify_schema)
+
+    verified = verify(pair_df)
     near = verified.where(F.col("similarity") >= a.threshold).select("a", "b")
 
     # Connected components on the driver: the edge list is small next to the corpus.
@@ -356,8 +361,12 @@ def main(argv=None):
     clusters = components(a.binary, edges)
     cluster_of = spark.createDataFrame([(d, k) for k, g in enumerate(clusters) for d in g],
                                        "doc long, cluster long")
+    # One collect of what the driver needs of the clustered documents (their heads only for
+    # the report's previews).
+    head = [] if a.no_report else [F.substring("text", 1, PREVIEW_HEAD).alias("head")]
     info = {r["doc"]: r for r in good.join(cluster_of, "doc")
-            .select("doc", "cluster", "bytes", "content_hi", "content_lo").collect()}
+            .select("doc", "cluster", "id", "bytes", "content_hi", "content_lo", *head)
+            .collect()}
     # The kept document of each cluster, as `--keep` chooses in a scan (ties: the first).
     def kept_of(g):
         if a.keep == "longest":
@@ -374,12 +383,8 @@ def main(argv=None):
     # Each other member's similarity to its kept document, computed as verification computes it.
     to_kept = spark.createDataFrame([(kept[k], d) for k, g in enumerate(clusters) for d in g
                                      if d != kept[k] and d not in exact], "a long, b long")
-    similarity = {r["b"]: r["similarity"] for r in to_kept
-                  .join(texts.withColumnRenamed("doc", "a").withColumnRenamed("text", "a_text"), "a")
-                  .join(texts.withColumnRenamed("doc", "b").withColumnRenamed("text", "b_text"), "b")
-                  .select("a", "b", "a_text", "b_text")
-                  .mapInArrow(run_worker(a.binary, "verify", flags), verify_schema)
-                  .select("b", "similarity").collect()}
+    similarity = {r["b"]: r["similarity"]
+                  for r in verify(to_kept).select("b", "similarity").collect()}
 
     skipped_rows = skipped.orderBy("doc").collect()
     os.makedirs(a.output, exist_ok=True)
@@ -399,11 +404,9 @@ def main(argv=None):
     if a.no_report:
         report = None
     else:
-        rows = docs.join(cluster_of, "doc").select(
-            "doc", "id", F.substring("text", 1, PREVIEW_HEAD).alias("head")).collect()
-        report = write_report(a, flags, totals, rows, info, kept, exact, similarity, report_path)
+        report = write_report(a, flags, totals, info, kept, exact, similarity, report_path)
 
-    ids = {r["doc"]: r["id"] for r in docs.join(cluster_of, "doc").select("doc", "id").collect()}
+    ids = {d: r["id"] for d, r in info.items()}
     with open(os.path.join(a.output, "clusters.jsonl"), "w") as f:
         order = sorted(range(len(clusters)), key=lambda k: (-len(clusters[k]), clusters[k][0]))
         for n_out, k in enumerate(order):
@@ -441,7 +444,7 @@ def main(argv=None):
     spark.stop()
 
 
-def write_report(a, flags, totals, rows, info, kept, exact, similarity, path):
+def write_report(a, flags, totals, info, kept, exact, similarity, path):
     """report.json by `dupsift worker report` (on the driver): scan's JSON report, from the
     cluster members collected here."""
     import pyarrow as pa
@@ -449,12 +452,11 @@ def write_report(a, flags, totals, rows, info, kept, exact, similarity, path):
     kept_docs = set(kept.values())
     cols = {"cluster": [], "doc": [], "id": [], "bytes": [], "head": [], "kept": [],
             "exact": [], "similarity": []}
-    for r in rows:
-        d = r["doc"]
-        cols["cluster"].append(info[d]["cluster"])
+    for d, r in info.items():
+        cols["cluster"].append(r["cluster"])
         cols["doc"].append(d)
         cols["id"].append(r["id"])
-        cols["bytes"].append(info[d]["bytes"])
+        cols["bytes"].append(r["bytes"])
         head = r["head"]
         cols["head"].append(head.encode("utf-8") if isinstance(head, str) else bytes(head or b""))
         cols["kept"].append(d in kept_docs)

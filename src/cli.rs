@@ -589,10 +589,12 @@ fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
     })?;
     if !args.quiet && stats.errors > 0 {
         match task {
-            WorkerTask::Components | WorkerTask::Report => eprintln!(
+            WorkerTask::Components => eprintln!(
                 "dupsift worker: {} of {} edges have a null end and were left out",
                 stats.errors, stats.rows
             ),
+            // A member row it cannot use stops the report instead.
+            WorkerTask::Report => {}
             _ => eprintln!(
                 "dupsift worker: {} of {} rows have an error (see the error column)",
                 stats.errors, stats.rows

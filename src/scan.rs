@@ -423,7 +423,6 @@ struct Filed {
 
 /// One batch of the first pass, signed and waiting to be filed.
 struct Pending {
-    count: u64,
     docs: Vec<crate::corpus::Document>,
     /// Content hash and original (the first document with that content) of each document.
     dedup: Vec<(u128, u32)>,
@@ -529,6 +528,7 @@ pub fn scan_against(
         warnings,
     };
     let file = |p: Pending, f: &mut Filed| {
+        let count = p.docs.len() as u64;
         let Filed {
             docs,
             keys,
@@ -586,7 +586,7 @@ pub fn scan_against(
                 }
             }
         }
-        progress.docs.fetch_add(p.count, Ordering::Relaxed);
+        progress.docs.fetch_add(count, Ordering::Relaxed);
     };
     read_ahead(
         &corpus,
@@ -656,7 +656,6 @@ pub fn scan_against(
                 None => sign(),
             };
             pending = Some(Pending {
-                count: batch_docs.len() as u64,
                 docs: batch_docs,
                 dedup,
                 sketches,
