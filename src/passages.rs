@@ -97,23 +97,31 @@ pub fn fingerprints(
     }
     grams.clear();
     crate::shingle::gram_hashes(word_hashes, GRAM, window_buf, grams);
-    let mut deque = std::collections::VecDeque::with_capacity(w);
+    winnow(grams, w, out);
+}
+
+/// Appends `(hash, position)` of the rightmost minimum of every window of `w` hashes, once per
+/// run of windows that share it. The minimum is kept as hashes arrive and only searched for
+/// again when it leaves the window, which a random minimum does about once every `w` hashes.
+fn winnow(grams: &[u64], w: usize, out: &mut Vec<(u64, u32)>) {
+    let mut m = 0;
     let mut last = usize::MAX;
     for (i, &h) in grams.iter().enumerate() {
-        // Rightmost minimum: pop equal hashes too, so ties keep the latest position.
-        while deque.back().is_some_and(|&j: &usize| grams[j] >= h) {
-            deque.pop_back();
-        }
-        deque.push_back(i);
-        if deque.front().is_some_and(|&j| j + w <= i) {
-            deque.pop_front();
-        }
-        if i + 1 >= w {
-            let m = *deque.front().expect("window is not empty");
-            if m != last {
-                out.push((grams[m], m as u32));
-                last = m;
+        if h <= grams[m] {
+            // Ties keep the latest position. This also holds when the minimum has just left
+            // the window: it was no larger than anything still in it.
+            m = i;
+        } else if m + w <= i {
+            m = i + 1 - w;
+            for j in m + 1..=i {
+                if grams[j] <= grams[m] {
+                    m = j;
+                }
             }
+        }
+        if i + 1 >= w && m != last {
+            out.push((grams[m], m as u32));
+            last = m;
         }
     }
 }
@@ -142,18 +150,165 @@ pub struct Seed {
     pub pb: u32,
 }
 
-/// Seeds from all fingerprints (sorted here), sorted by document pair, then position.
-pub fn seeds(fps: &mut [Fingerprint], params: &PassageParams) -> Vec<Seed> {
-    fps.par_sort_unstable();
+/// Top bits of a fingerprint's hash that choose its bucket in a [`FingerprintTable`].
+const TABLE_BITS: u32 = 12;
+
+/// Bound on the buckets seeds are filed into by their first document.
+const SEED_BUCKET_BITS: u32 = 8;
+
+/// Fingerprint buckets per parallel task when seeds are made.
+const FILL_RUN: usize = 64;
+
+/// Buckets larger than this are sorted with both cores.
+const PAR_SORT_LEN: usize = 1 << 16;
+
+/// The fingerprints of a corpus, filed by the top bits of their hash as documents arrive: equal
+/// hashes then meet in one small bucket, so finding them takes one small sort per bucket (in
+/// parallel, in cache) instead of a sort of them all.
+#[derive(Debug)]
+pub struct FingerprintTable {
+    buckets: Vec<Vec<Fingerprint>>,
+    len: usize,
+    /// One past the largest document number pushed.
+    docs: u32,
+}
+
+impl Default for FingerprintTable {
+    fn default() -> FingerprintTable {
+        FingerprintTable {
+            buckets: (0..1usize << TABLE_BITS).map(|_| Vec::new()).collect(),
+            len: 0,
+            docs: 0,
+        }
+    }
+}
+
+impl FingerprintTable {
+    /// Files the fingerprints of document `doc` (documents come in increasing order).
+    pub fn push(&mut self, doc: u32, fps: &[(u64, u32)]) {
+        for &(hash, pos) in fps {
+            self.buckets[(hash >> (64 - TABLE_BITS)) as usize].push(Fingerprint { hash, doc, pos });
+        }
+        self.len += fps.len();
+        if !fps.is_empty() {
+            self.docs = self.docs.max(doc + 1);
+        }
+    }
+
+    /// Number of fingerprints.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no fingerprint was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Sorts by a key that orders as `T` does, compared as one wide integer rather than field by
+/// field.
+fn sort_bucket<T: Send>(v: &mut [T], key: impl Fn(&T) -> u128 + Sync) {
+    if v.len() > PAR_SORT_LEN {
+        v.par_sort_unstable_by_key(key);
+    } else {
+        v.sort_unstable_by_key(key);
+    }
+}
+
+impl Seed {
+    fn key(&self) -> u128 {
+        (u128::from(self.a) << 96)
+            | (u128::from(self.b) << 64)
+            | (u128::from(self.pa) << 32)
+            | u128::from(self.pb)
+    }
+}
+
+/// Seeds from all fingerprints, sorted by document pair, then position. The fingerprints are
+/// consumed: they are freed before the seeds are sorted.
+pub fn seeds(table: FingerprintTable, params: &PassageParams) -> Vec<Seed> {
+    let FingerprintTable {
+        mut buckets, docs, ..
+    } = table;
+    // Filed in document order, so a stable sort by hash alone orders by (hash, doc, pos).
+    buckets
+        .par_iter_mut()
+        .for_each(|b| b.sort_by_key(|f| f.hash));
     let min = params.min_words as u32;
-    let pairs = |g| seed_pairs(g, min);
     let same = |x: &Fingerprint, y: &Fingerprint| x.hash == y.hash;
+    // Seeds are filed by the top bits of their first document as they are made, so that
+    // sorting them is again one small sort per bucket.
+    let shift = (u32::BITS - docs.leading_zeros()).saturating_sub(SEED_BUCKET_BITS);
+    let slots = ((docs.max(1) as usize - 1) >> shift) + 1;
+    let bucket = |s: &Seed| (s.a >> shift) as usize;
     // Counted first and filled in place: a parallel collect would hold every seed twice (its
     // per-thread pieces and the joined vector), the largest allocation of a passage search.
-    let n: usize = fps.par_chunk_by(same).map(|g| pairs(g).count()).sum();
-    let mut seeds: Vec<Seed> = Vec::with_capacity(n);
-    seeds.extend(fps.chunk_by(same).flat_map(pairs));
-    seeds.par_sort_unstable();
+    // Each run of fingerprint buckets counts its seeds per slot, then writes them into slices
+    // of its own, in parallel.
+    let runs: Vec<&[Vec<Fingerprint>]> = buckets.chunks(FILL_RUN).collect();
+    let counts: Vec<Vec<usize>> = runs
+        .par_iter()
+        .map(|run| {
+            let mut c = vec![0usize; slots];
+            for s in run
+                .iter()
+                .flat_map(|b| b.chunk_by(same))
+                .flat_map(|g| seed_pairs(g, min))
+            {
+                c[bucket(&s)] += 1;
+            }
+            c
+        })
+        .collect();
+    let per_slot: Vec<usize> = (0..slots)
+        .map(|k| counts.iter().map(|c| c[k]).sum())
+        .collect();
+    let empty = Seed {
+        a: 0,
+        b: 0,
+        pa: 0,
+        pb: 0,
+    };
+    let mut seeds = vec![empty; per_slot.iter().sum()];
+    // Slot by slot, each run's share of the slot, in run order.
+    let mut shares: Vec<Vec<&mut [Seed]>> =
+        (0..runs.len()).map(|_| Vec::with_capacity(slots)).collect();
+    let mut rest = &mut seeds[..];
+    for k in 0..slots {
+        for (r, c) in counts.iter().enumerate() {
+            let (share, tail) = std::mem::take(&mut rest).split_at_mut(c[k]);
+            shares[r].push(share);
+            rest = tail;
+        }
+    }
+    runs.par_iter()
+        .zip(shares.par_iter_mut())
+        .for_each(|(run, share)| {
+            let mut next = vec![0usize; slots];
+            for s in run
+                .iter()
+                .flat_map(|b| b.chunk_by(same))
+                .flat_map(|g| seed_pairs(g, min))
+            {
+                let k = bucket(&s);
+                share[k][next[k]] = s;
+                next[k] += 1;
+            }
+        });
+    drop(shares);
+    drop(runs);
+    drop(buckets);
+    let mut parts = Vec::with_capacity(slots);
+    let mut rest = &mut seeds[..];
+    for &c in &per_slot {
+        let (part, tail) = rest.split_at_mut(c);
+        parts.push(part);
+        rest = tail;
+    }
+    parts
+        .into_par_iter()
+        .for_each(|p| sort_bucket(p, Seed::key));
     seeds.dedup();
     seeds
 }
@@ -377,47 +532,72 @@ pub struct Passage {
 /// document that overlap by more than half of the longer join too. Passages come sorted by
 /// their first occurrence.
 pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
-    let sides: Vec<&Side> = alignments.iter().flat_map(|x| [&x.a, &x.b]).collect();
-    let mut uf = UnionFind::new(sides.len());
+    // Side `2k` is alignment k's first side, `2k + 1` its second.
+    let side = |k: u32| {
+        let x = &alignments[k as usize / 2];
+        if k % 2 == 0 { &x.a } else { &x.b }
+    };
+    let n = 2 * alignments.len() as u32;
+    let mut uf = UnionFind::new(n as usize);
     for k in 0..alignments.len() as u32 {
         uf.union(2 * k, 2 * k + 1);
     }
     // Overlapping sides of one document: a sweep in (doc, start) order.
-    let mut order: Vec<u32> = (0..sides.len() as u32).collect();
-    order.sort_unstable_by_key(|&k| {
-        let s = sides[k as usize];
-        (s.doc, s.words.start, s.words.end)
-    });
+    let mut order: Vec<(u32, u32, u32, u32)> = (0..n)
+        .map(|k| {
+            let s = side(k);
+            (s.doc, s.words.start, s.words.end, k)
+        })
+        .collect();
+    order.par_sort_unstable();
     let mut run: Option<(u32, Range<u32>, u32)> = None; // (doc, merged words, a member)
-    for &k in &order {
-        let s = sides[k as usize];
-        if let Some((doc, ref mut r, member)) = run
-            && doc == s.doc
+    for &(doc, start, end, k) in &order {
+        if let Some((run_doc, ref mut r, member)) = run
+            && run_doc == doc
         {
             // Mostly the same words: a short side inside a long one is another passage.
-            let overlap = r.end.min(s.words.end).saturating_sub(s.words.start);
-            let longer = (r.end - r.start).max(s.words.end - s.words.start);
+            let overlap = r.end.min(end).saturating_sub(start);
+            let longer = (r.end - r.start).max(end - start);
             if 2 * overlap > longer {
                 uf.union(member, k);
-                r.end = r.end.max(s.words.end);
+                r.end = r.end.max(end);
                 continue;
             }
         }
-        run = Some((s.doc, s.words.clone(), k));
+        run = Some((doc, start..end, k));
     }
-    let mut identity: FxHashMap<u32, f64> = FxHashMap::default();
+    drop(order);
+    // The sides of each set, ascending, laid out set after set.
+    let roots: Vec<u32> = (0..n).map(|x| uf.find(x)).collect();
+    let mut at = vec![0u32; n as usize + 1];
+    for &r in &roots {
+        at[r as usize + 1] += 1;
+    }
+    for i in 0..n as usize {
+        at[i + 1] += at[i];
+    }
+    let mut next = at.clone();
+    let mut members = vec![0u32; n as usize];
+    for (x, &r) in roots.iter().enumerate() {
+        members[next[r as usize] as usize] = x as u32;
+        next[r as usize] += 1;
+    }
+    drop(next);
+    let mut identity = vec![1.0f64; n as usize];
     for (k, x) in alignments.iter().enumerate() {
-        let root = uf.find(2 * k as u32);
-        let e = identity.entry(root).or_insert(1.0);
+        let e = &mut identity[roots[2 * k] as usize];
         *e = e.min(x.identity);
     }
-    let mut passages: Vec<Passage> = uf
-        .components()
-        .into_iter()
-        .filter_map(|members| {
-            let root = uf.find(members[0]);
-            let mut occ: Vec<Occurrence> =
-                members.iter().map(|&k| sides[k as usize].clone()).collect();
+    let set = |r: u32| &members[at[r as usize] as usize..at[r as usize + 1] as usize];
+    // Every side is in a set of two or more (its alignment's other side at least). Sets are
+    // taken largest first, then by smallest side, so that ties in the final order below fall
+    // the same way whatever the union-find's shape.
+    let mut sets: Vec<u32> = (0..n).filter(|&x| roots[x as usize] == x).collect();
+    sets.sort_unstable_by_key(|&r| (std::cmp::Reverse(set(r).len()), set(r)[0]));
+    let mut passages: Vec<Passage> = sets
+        .par_iter()
+        .filter_map(|&r| {
+            let mut occ: Vec<Occurrence> = set(r).iter().map(|&k| side(k).clone()).collect();
             occ.sort_unstable_by_key(|o| (o.doc, o.words.start));
             // Overlapping sides in one document are one occurrence.
             let mut merged: Vec<Occurrence> = Vec::with_capacity(occ.len());
@@ -431,7 +611,7 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
             }
             (merged.len() > 1).then(|| Passage {
                 occurrences: merged,
-                identity: identity.get(&root).copied().unwrap_or(1.0),
+                identity: identity[r as usize],
             })
         })
         .collect();
@@ -548,20 +728,110 @@ mod tests {
         (h, w)
     }
 
+    /// Winnowing as first written: a deque of increasing hashes.
+    fn winnow_deque(grams: &[u64], w: usize) -> Vec<(u64, u32)> {
+        let mut out = Vec::new();
+        let mut deque = std::collections::VecDeque::with_capacity(w);
+        let mut last = usize::MAX;
+        for (i, &h) in grams.iter().enumerate() {
+            while deque.back().is_some_and(|&j: &usize| grams[j] >= h) {
+                deque.pop_back();
+            }
+            deque.push_back(i);
+            if deque.front().is_some_and(|&j| j + w <= i) {
+                deque.pop_front();
+            }
+            if i + 1 >= w {
+                let m = *deque.front().expect("window is not empty");
+                if m != last {
+                    out.push((grams[m], m as u32));
+                    last = m;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn winnowing_keeps_the_rightmost_minimum_of_every_window() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for case in 0..2000 {
+            let n = 1 + (next() % 300) as usize;
+            let w = 1 + (next() % 40) as usize;
+            // Few distinct values in some cases, so that ties are common; runs in others.
+            let range = [3, 20, u64::MAX][case % 3];
+            let grams: Vec<u64> = (0..n)
+                .map(|i| {
+                    if case % 7 == 0 {
+                        (n - i) as u64 % range
+                    } else {
+                        next() % range
+                    }
+                })
+                .collect();
+            let mut out = Vec::new();
+            winnow(&grams, w, &mut out);
+            assert_eq!(out, winnow_deque(&grams, w), "n {n} w {w} case {case}");
+        }
+    }
+
+    #[test]
+    fn seeds_are_those_of_one_sort_of_all_fingerprints() {
+        // Enough documents for seeds to be filed into many buckets, hashes shared by a few
+        // documents or by thousands, and repeats inside documents.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let p = params(50);
+        let mut table = FingerprintTable::default();
+        let mut all = Vec::new();
+        for doc in 0..6000u32 {
+            let mut fps: Vec<(u64, u32)> = (0..(next() % 12) as u32)
+                .map(|i| {
+                    let hash = match next() % 4 {
+                        0 => next() % 700,
+                        1 => u64::MAX - next() % 3,
+                        _ => next(),
+                    };
+                    (hash.rotate_right(11), i * 40 + (next() % 30) as u32)
+                })
+                .collect();
+            fps.sort_by_key(|f| f.1);
+            table.push(doc, &fps);
+            all.extend(fps.iter().map(|&(hash, pos)| Fingerprint { hash, doc, pos }));
+        }
+        assert_eq!(table.len(), all.len());
+        all.sort_unstable();
+        let mut expect: Vec<Seed> = all
+            .chunk_by(|x, y| x.hash == y.hash)
+            .flat_map(|g| seed_pairs(g, p.min_words as u32))
+            .collect();
+        expect.sort_unstable();
+        expect.dedup();
+        assert!(expect.len() > 10_000);
+        assert_eq!(seeds(table, &p), expect);
+    }
+
     /// The whole stage on in-memory documents.
     fn find(texts: &[&str], p: &PassageParams) -> Vec<Passage> {
         let docs: Vec<(Vec<u64>, Words)> = texts.iter().map(|t| words_of(t)).collect();
-        let mut fps = Vec::new();
+        let mut fps = FingerprintTable::default();
         let (mut grams, mut buf, mut out) = (Vec::new(), Vec::new(), Vec::new());
         for (d, (h, _)) in docs.iter().enumerate() {
             fingerprints(h, p, &mut grams, &mut buf, &mut out);
-            fps.extend(out.iter().map(|&(hash, pos)| Fingerprint {
-                hash,
-                doc: d as u32,
-                pos,
-            }));
+            fps.push(d as u32, &out);
         }
-        let seeds = seeds(&mut fps, p);
+        let seeds = seeds(fps, p);
         let mut alignments = Vec::new();
         for g in seeds.chunk_by(|x, y| (x.a, x.b) == (y.a, y.b)) {
             let (a, b) = (g[0].a, g[0].b);
@@ -693,17 +963,13 @@ mod tests {
         assert_eq!(found[0].occurrences.len(), 300);
         assert!(found[0].occurrences.iter().all(|o| o.words == (30..90)));
         // Seeds grow linearly with the number of copies.
-        let mut fps = Vec::new();
+        let mut fps = FingerprintTable::default();
         let (mut g, mut buf, mut out) = (Vec::new(), Vec::new(), Vec::new());
         for (d, t) in refs.iter().enumerate() {
             fingerprints(&words_of(t).0, &p, &mut g, &mut buf, &mut out);
-            fps.extend(out.iter().map(|&(hash, pos)| Fingerprint {
-                hash,
-                doc: d as u32,
-                pos,
-            }));
+            fps.push(d as u32, &out);
         }
-        let per_copy = seeds(&mut fps, &p).len() / 300;
+        let per_copy = seeds(fps, &p).len() / 300;
         assert!(per_copy < 20, "{per_copy} seeds per copy");
     }
 

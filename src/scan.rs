@@ -28,7 +28,7 @@ use crate::corpus::{
 use crate::index::{Index, IndexDoc};
 use crate::lsh;
 use crate::minhash::{LANES, MinHasher, Scheme, estimate_jaccard};
-use crate::passages::{self, Fingerprint, PassageParams, Words};
+use crate::passages::{self, FingerprintTable, PassageParams, Words};
 use crate::shingle::{self, Unit};
 use crate::spill::{Spill, SpillWriter};
 use crate::tokenize::{Tokens, tokenize};
@@ -416,7 +416,7 @@ struct Filed {
     docs: DocTable,
     keys: Vec<u64>,
     sigs: Vec<u32>,
-    fingerprints: Vec<Fingerprint>,
+    fingerprints: FingerprintTable,
     spill: Option<SpillWriter>,
     warnings: Vec<String>,
 }
@@ -467,7 +467,7 @@ pub fn scan_against(
     let mut keys: Vec<u64> = Vec::new();
     let sigs: Vec<u32> = Vec::new();
     let mut first_of: FxHashMap<u128, u32> = FxHashMap::default();
-    let mut fingerprints: Vec<Fingerprint> = Vec::new();
+    let mut fingerprints = FingerprintTable::default();
 
     for (i, d) in prior
         .map_or(&[][..], |p| p.docs.as_slice())
@@ -496,11 +496,7 @@ pub fn scan_against(
         docs.words.push(n as u32);
         keys.extend_from_slice(&d.keys);
         if original == index {
-            fingerprints.extend(d.fingerprints.iter().map(|&(hash, pos)| Fingerprint {
-                hash,
-                doc: index,
-                pos,
-            }));
+            fingerprints.push(index, &d.fingerprints);
         }
     }
     let prior_docs = docs.len() as u32;
@@ -556,11 +552,7 @@ pub fn scan_against(
                     }
                     docs.shingles.push(sk.shingles);
                     docs.words.push(sk.words);
-                    fingerprints.extend(sk.fingerprints.iter().map(|&(hash, pos)| Fingerprint {
-                        hash,
-                        doc: index as u32,
-                        pos,
-                    }));
+                    fingerprints.push(index as u32, &sk.fingerprints);
                     keys.extend_from_slice(&sk.keys);
                     if keep_sigs {
                         sigs.extend_from_slice(&sk.sig);
@@ -790,12 +782,24 @@ pub fn scan_against(
     // One last read of what the report shows: cluster previews, and each passage occurrence's
     // bytes, lines and preview.
     progress.enter(Stage::Finishing, 0);
-    let mut occ_at: FxHashMap<u32, Vec<(u32, u32)>> = FxHashMap::default();
+    // Each document's passage occurrences as (passage, occurrence number), documents laid out
+    // one after another: `occ[occ_at[d]..occ_at[d + 1]]`.
+    let mut occ_at = vec![0u32; docs.len() + 1];
+    for o in groups.iter().flat_map(|g| &g.occurrences) {
+        occ_at[o.doc as usize + 1] += 1;
+    }
+    for d in 0..docs.len() {
+        occ_at[d + 1] += occ_at[d];
+    }
+    let mut occ = vec![(0u32, 0u32); occ_at[docs.len()] as usize];
+    let mut next = occ_at.clone();
     for (p, g) in groups.iter().enumerate() {
         for (k, o) in g.occurrences.iter().enumerate() {
-            occ_at.entry(o.doc).or_default().push((p as u32, k as u32));
+            occ[next[o.doc as usize] as usize] = (p as u32, k as u32);
+            next[o.doc as usize] += 1;
         }
     }
+    drop(next);
     let mut found: Vec<PassageFound> = groups
         .iter()
         .map(|g| PassageFound {
@@ -806,18 +810,19 @@ pub fn scan_against(
             occurrences: Vec::with_capacity(g.occurrences.len()),
         })
         .collect();
-    let mut want: Vec<u32> = clusters
-        .iter()
-        .filter(|_| read.previews)
-        .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
-        .map(|d| docs.original[d as usize])
-        .chain(occ_at.keys().copied())
+    // Previews are only shown for documents in clusters (an exact copy shows its original's).
+    let mut previewed = vec![false; docs.len()];
+    for c in clusters.iter().filter(|_| read.previews) {
+        for d in std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)) {
+            previewed[docs.original[d as usize] as usize] = true;
+        }
+    }
+    let want: Vec<u32> = (0..docs.len() as u32)
+        .filter(|&d| previewed[d as usize] || occ_at[d as usize] < occ_at[d as usize + 1])
         .collect();
-    want.sort_unstable();
-    want.dedup();
     let mut previews = FxHashMap::default();
     let locate = |d: u32, view: View<'_>, s: &mut Scratch| {
-        let here = occ_at.get(&d).map_or(&[][..], Vec::as_slice);
+        let here = &occ[occ_at[d as usize] as usize..occ_at[d as usize + 1] as usize];
         let doc = match view {
             View::Text(doc) => doc,
             // An indexed document has no text here: its occurrences are known by words only
@@ -840,11 +845,24 @@ pub fn scan_against(
                         (p, k, occ, (k == 0).then(String::new))
                     })
                     .collect();
-                return (String::new(), located);
+                return (None, located);
             }
         };
-        if !here.is_empty() {
-            shingle::text_word_hashes_spans(&doc.text, &mut s.tokens, &mut s.words, &mut s.spans);
+        // Words past the last occurrence are not needed: a passage often ends early.
+        let need = here
+            .iter()
+            .map(|&(p, k)| groups[p as usize].occurrences[k as usize].words.end);
+        if let Some(need) = need.max() {
+            let of = u64::from(docs.words[d as usize]).max(1);
+            let guess = (doc.text.len() as u64 * u64::from(need) / of) as usize;
+            shingle::text_word_hashes_spans_prefix(
+                &doc.text,
+                need as usize,
+                guess + guess / 16,
+                &mut s.tokens,
+                &mut s.words,
+                &mut s.spans,
+            );
         }
         let spans = &s.spans;
         let located: Vec<(u32, u32, OccurrenceFound, Option<String>)> = here
@@ -867,12 +885,15 @@ pub fn scan_against(
                 (p, k, occ, pv)
             })
             .collect();
-        (preview(&doc.text, PREVIEW_CHARS), located)
+        let pv = previewed[d as usize].then(|| preview(&doc.text, PREVIEW_CHARS));
+        (pv, located)
     };
     let mut located = Vec::new();
     load_chunks(src, &docs, &want, progress, locate, |chunk| {
         for (d, (pv, occs)) in chunk {
-            previews.insert(d, pv);
+            if let Some(pv) = pv {
+                previews.insert(d, pv);
+            }
             located.extend(occs);
         }
         Ok(())
@@ -897,11 +918,6 @@ pub fn scan_against(
             }
         }
     }
-    let in_clusters: rustc_hash::FxHashSet<u32> = clusters
-        .iter()
-        .flat_map(|c| std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)))
-        .collect();
-    previews.retain(|d, _| read.previews && in_clusters.contains(d));
     let (self_repeating, passage_documents, passage_cut_bytes) = passage_totals(&mut found);
     // The passages a cleanup would cut most come first.
     let cut =
@@ -1042,12 +1058,11 @@ fn push_sum(out: &mut Vec<(u32, u64)>, doc: u32, n: u64) {
 fn align_passages(
     src: Sources<'_>,
     docs: &DocTable,
-    mut fingerprints: Vec<Fingerprint>,
+    fingerprints: FingerprintTable,
     pp: &PassageParams,
     progress: &Progress,
 ) -> Result<Vec<passages::Alignment>, ScanError> {
-    let seeds = passages::seeds(&mut fingerprints, pp);
-    drop(fingerprints);
+    let seeds = passages::seeds(fingerprints, pp);
     let mut involved: Vec<u32> = seeds.iter().flat_map(|s| [s.a, s.b]).collect();
     involved.par_sort_unstable();
     involved.dedup();
@@ -1072,19 +1087,21 @@ fn align_passages(
         })?;
         let mine =
             &seeds[seeds.partition_point(|s| s.a < lo)..seeds.partition_point(|s| s.a <= hi)];
-        let (inner, mut outer): (Vec<&[passages::Seed]>, Vec<&[passages::Seed]>) = mine
+        // Each group is a run of one (a, b) pair, keyed later partner first for the streaming.
+        let (inner, mut outer): (Vec<_>, Vec<_>) = mine
             .chunk_by(|x, y| (x.a, x.b) == (y.a, y.b))
-            .partition(|g| g[0].b <= hi);
+            .map(|g| ((u64::from(g[0].b) << 32) | u64::from(g[0].a), g))
+            .partition(|g| g.1[0].b <= hi);
         alignments.extend(align_groups(&inner, &mem, &mem, pp.min_words));
-        // Groups are runs of one (a, b) pair, so the key is unique and an unstable sort is exact.
-        outer.par_sort_unstable_by_key(|g| (g[0].b, g[0].a));
-        let mut later: Vec<u32> = outer.iter().map(|g| g[0].b).collect();
+        // The keys are unique, so an unstable sort is exact.
+        outer.par_sort_unstable_by_key(|g| g.0);
+        let mut later: Vec<u32> = outer.iter().map(|g| (g.0 >> 32) as u32).collect();
         later.dedup();
         let mut next = 0;
         load_words(src, docs, &later, progress, doc_words, |chunk| {
             let last = chunk.last().map_or(0, |c| c.0);
             let chunk: FxHashMap<u32, Words> = chunk.into_iter().collect();
-            let end = next + outer[next..].partition_point(|g| g[0].b <= last);
+            let end = next + outer[next..].partition_point(|g| (g.0 >> 32) as u32 <= last);
             alignments.extend(align_groups(&outer[next..end], &mem, &chunk, pp.min_words));
             next = end;
             Ok(())
@@ -1095,14 +1112,14 @@ fn align_passages(
 }
 
 fn align_groups(
-    groups: &[&[passages::Seed]],
+    groups: &[(u64, &[passages::Seed])],
     a_words: &FxHashMap<u32, Words>,
     b_words: &FxHashMap<u32, Words>,
     min_words: usize,
 ) -> Vec<passages::Alignment> {
     groups
         .par_iter()
-        .flat_map_iter(|g| {
+        .flat_map_iter(|&(_, g)| {
             let (a, b) = (g[0].a, g[0].b);
             let pos: Vec<(u32, u32)> = g.iter().map(|s| (s.pa, s.pb)).collect();
             passages::align_pair((a, &a_words[&a]), (b, &b_words[&b]), &pos, min_words)

@@ -96,6 +96,37 @@ pub fn text_word_hashes_spans(
     });
 }
 
+/// [`text_word_hashes_spans`] of at least the first `n` words (all of them when the text has
+/// fewer), tokenising no further than the ASCII whitespace after a guessed prefix, and then in
+/// growing steps: a word never spans ASCII whitespace, so words found piece by piece are the
+/// words of the whole text. `guess` is where the `n`th word is expected to end, in bytes.
+pub fn text_word_hashes_spans_prefix(
+    text: &[u8],
+    n: usize,
+    guess: usize,
+    tokens: &mut Tokens,
+    out: &mut Vec<u64>,
+    spans: &mut Vec<std::ops::Range<usize>>,
+) {
+    out.clear();
+    spans.clear();
+    let mut from = 0;
+    let mut step = guess.max(64);
+    while out.len() < n && from < text.len() {
+        let want = from.saturating_add(step).min(text.len());
+        let cut = text[want..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .map_or(text.len(), |k| want + k);
+        crate::tokenize::fold_words(&text[from..cut], tokens, |w, span| {
+            out.push(xxh3_64_with_seed(w, WORD_SEED));
+            spans.push(from + span.start..from + span.end);
+        });
+        from = cut;
+        step = step.saturating_mul(2);
+    }
+}
+
 /// Appends the hash of every window of `n` word hashes (one window of all of them when there
 /// are fewer than `n`, none when there are none): the word-shingle hash format.
 pub fn gram_hashes(word_hashes: &[u64], n: usize, window: &mut Vec<u8>, out: &mut Vec<u64>) {
@@ -211,6 +242,30 @@ mod tests {
         assert_eq!(a, b);
         let expect: Vec<_> = t.tokens.iter().map(|t| t.span.clone()).collect();
         assert_eq!(spans, expect);
+    }
+
+    #[test]
+    fn a_prefix_has_the_words_of_the_whole_text() {
+        // ASCII, simple Latin and Cyrillic, general-path pieces (CJK, an apostrophe, a
+        // decimal), invalid UTF-8 and runs of whitespace, cut at every guess.
+        let mut text =
+            "Hello, WORLD_x  don\u{2019}t caf\u{e9}\t\u{6211}\u{4eec} 3.14 \u{43f}\u{440}\u{438}\n"
+                .repeat(5)
+                .into_bytes();
+        text.extend([0xc3, b' ', b'Z', b'.', b' ', b'e', 0xcc, 0x81]);
+        let (mut all, mut all_spans) = (Vec::new(), Vec::new());
+        text_word_hashes_spans(&text, &mut Tokens::default(), &mut all, &mut all_spans);
+        assert!(all.len() > 40);
+        let mut t = Tokens::default();
+        for n in [0, 1, 2, 7, all.len() - 1, all.len(), all.len() + 5] {
+            for guess in 0..=text.len() + 1 {
+                let (mut h, mut sp) = (vec![1], std::iter::once(0..1).collect::<Vec<_>>());
+                text_word_hashes_spans_prefix(&text, n, guess, &mut t, &mut h, &mut sp);
+                assert!(h.len() >= n.min(all.len()), "n {n} guess {guess}");
+                assert_eq!(h, all[..h.len()], "n {n} guess {guess}");
+                assert_eq!(sp, all_spans[..h.len()], "n {n} guess {guess}");
+            }
+        }
     }
 
     /// The reference gram hash: xxh3 of the concatenated little-endian bytes of each window.
