@@ -153,6 +153,9 @@ pub struct Seed {
 /// Top bits of a fingerprint's hash that choose its bucket in a [`FingerprintTable`].
 const TABLE_BITS: u32 = 12;
 
+/// Fingerprints per chunk of a [`FingerprintTable`] bucket.
+const TABLE_CHUNK: usize = 256;
+
 /// Bound on the buckets seeds are filed into by their first document.
 const SEED_BUCKET_BITS: u32 = 8;
 
@@ -165,9 +168,12 @@ const PAR_SORT_LEN: usize = 1 << 16;
 /// The fingerprints of a corpus, filed by the top bits of their hash as documents arrive: equal
 /// hashes then meet in one small bucket, so finding them takes one small sort per bucket (in
 /// parallel, in cache) instead of a sort of them all.
+///
+/// A bucket grows by chunks of [`TABLE_CHUNK`] rather than by doubling, so that at most a chunk
+/// per bucket is left unused: doubling would leave a third of the table empty on average.
 #[derive(Debug)]
 pub struct FingerprintTable {
-    buckets: Vec<Vec<Fingerprint>>,
+    buckets: Vec<Vec<Vec<Fingerprint>>>,
     len: usize,
     /// One past the largest document number pushed.
     docs: u32,
@@ -187,7 +193,14 @@ impl FingerprintTable {
     /// Files the fingerprints of document `doc` (documents come in increasing order).
     pub fn push(&mut self, doc: u32, fps: &[(u64, u32)]) {
         for &(hash, pos) in fps {
-            self.buckets[(hash >> (64 - TABLE_BITS)) as usize].push(Fingerprint { hash, doc, pos });
+            let chunks = &mut self.buckets[(hash >> (64 - TABLE_BITS)) as usize];
+            if chunks.last().is_none_or(|c| c.len() == c.capacity()) {
+                chunks.push(Vec::with_capacity(TABLE_CHUNK));
+            }
+            let chunk = chunks
+                .last_mut()
+                .expect("a chunk with room was just ensured");
+            chunk.push(Fingerprint { hash, doc, pos });
         }
         self.len += fps.len();
         if !fps.is_empty() {
@@ -228,13 +241,20 @@ impl Seed {
 /// Seeds from all fingerprints, sorted by document pair, then position. The fingerprints are
 /// consumed: they are freed before the seeds are sorted.
 pub fn seeds(table: FingerprintTable, params: &PassageParams) -> Vec<Seed> {
-    let FingerprintTable {
-        mut buckets, docs, ..
-    } = table;
-    // Filed in document order, so a stable sort by hash alone orders by (hash, doc, pos).
-    buckets
-        .par_iter_mut()
-        .for_each(|b| b.sort_by_key(|f| f.hash));
+    let FingerprintTable { buckets, docs, .. } = table;
+    // Each bucket's chunks become one vector, freed chunk by chunk. Filed in document order,
+    // so a stable sort by hash alone orders by (hash, doc, pos).
+    let buckets: Vec<Vec<Fingerprint>> = buckets
+        .into_par_iter()
+        .map(|chunks| {
+            let mut b = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+            for c in chunks {
+                b.extend_from_slice(&c);
+            }
+            b.sort_by_key(|f| f.hash);
+            b
+        })
+        .collect();
     let min = params.min_words as u32;
     let same = |x: &Fingerprint, y: &Fingerprint| x.hash == y.hash;
     // Seeds are filed by the top bits of their first document as they are made, so that
@@ -433,14 +453,14 @@ fn extend(
 /// Aligns two documents (`a == b` for repeats inside one document) from their seeds
 /// (`(pa, pb)` pairs), returning alignments of at least `min_words` words on both sides.
 pub fn align_pair(
-    a: (u32, &Words),
-    b: (u32, &Words),
-    seeds: &[(u32, u32)],
+    a: (u32, &[u32]),
+    b: (u32, &[u32]),
+    seeds: impl IntoIterator<Item = (u32, u32)>,
     min_words: usize,
 ) -> Vec<Alignment> {
     let same = a.0 == b.0;
     let (ha, hb) = (a.1, b.1);
-    let mut seeds = seeds.to_vec();
+    let mut seeds: Vec<(u32, u32)> = seeds.into_iter().collect();
     seeds.sort_unstable_by_key(|&(pa, pb)| (pb as i64 - pa as i64, pa));
     let mut raws: Vec<Raw> = Vec::new();
     for &(pa, pb) in &seeds {
@@ -808,7 +828,10 @@ mod tests {
                 .collect();
             fps.sort_by_key(|f| f.1);
             table.push(doc, &fps);
-            all.extend(fps.iter().map(|&(hash, pos)| Fingerprint { hash, doc, pos }));
+            all.extend(
+                fps.iter()
+                    .map(|&(hash, pos)| Fingerprint { hash, doc, pos }),
+            );
         }
         assert_eq!(table.len(), all.len());
         all.sort_unstable();
@@ -835,11 +858,10 @@ mod tests {
         let mut alignments = Vec::new();
         for g in seeds.chunk_by(|x, y| (x.a, x.b) == (y.a, y.b)) {
             let (a, b) = (g[0].a, g[0].b);
-            let pos: Vec<(u32, u32)> = g.iter().map(|s| (s.pa, s.pb)).collect();
             alignments.extend(align_pair(
                 (a, &docs[a as usize].1),
                 (b, &docs[b as usize].1),
-                &pos,
+                g.iter().map(|s| (s.pa, s.pb)),
                 p.min_words,
             ));
         }

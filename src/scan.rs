@@ -1080,55 +1080,223 @@ fn align_passages(
         }
         let block = &involved[start..end];
         let (lo, hi) = (block[0], block[block.len() - 1]);
-        let mut mem: FxHashMap<u32, Words> = FxHashMap::default();
-        load_words(src, docs, block, progress, doc_words, |chunk| {
-            mem.extend(chunk);
-            Ok(())
-        })?;
+        let mem = load_block(src, docs, block, progress)?;
         let mine =
             &seeds[seeds.partition_point(|s| s.a < lo)..seeds.partition_point(|s| s.a <= hi)];
-        // Each group is a run of one (a, b) pair, keyed later partner first for the streaming.
-        let (inner, mut outer): (Vec<_>, Vec<_>) = mine
-            .chunk_by(|x, y| (x.a, x.b) == (y.a, y.b))
-            .map(|g| ((u64::from(g[0].b) << 32) | u64::from(g[0].a), g))
-            .partition(|g| g.1[0].b <= hi);
-        alignments.extend(align_groups(&inner, &mem, &mem, pp.min_words));
-        // The keys are unique, so an unstable sort is exact.
-        outer.par_sort_unstable_by_key(|g| g.0);
-        let mut later: Vec<u32> = outer.iter().map(|g| (g.0 >> 32) as u32).collect();
+        // Each group is a run of one (a, b) pair: inner when both are in the block.
+        let (inner, mut outer): (Vec<_>, Vec<_>) = PairGroup::all(mine).partition(|g| g.b <= hi);
+        alignments.extend(align_groups(mine, &inner, &mem, &mem, pp.min_words));
+        drop(inner);
+        // Later partners are streamed past the block in document order. The pairs are
+        // unique, so an unstable sort is exact.
+        outer.par_sort_unstable_by_key(|g| (u64::from(g.b) << 32) | u64::from(g.a));
+        let mut later: Vec<u32> = outer.iter().map(|g| g.b).collect();
         later.dedup();
-        let mut next = 0;
-        load_words(src, docs, &later, progress, doc_words, |chunk| {
-            let last = chunk.last().map_or(0, |c| c.0);
-            let chunk: FxHashMap<u32, Words> = chunk.into_iter().collect();
-            let end = next + outer[next..].partition_point(|g| (g.0 >> 32) as u32 <= last);
-            alignments.extend(align_groups(&outer[next..end], &mem, &chunk, pp.min_words));
-            next = end;
-            Ok(())
-        })?;
+        // Later partners are streamed through in chunks of about a batch of words.
+        let per_chunk = (src.read.batch_bytes / 4).max(1);
+        let (mut from, mut next) = (0, 0);
+        while from < later.len() {
+            let mut to = from;
+            let mut words = 0usize;
+            while to < later.len() && (to == from || words < per_chunk) {
+                words += docs.words[later[to] as usize] as usize;
+                to += 1;
+            }
+            let chunk = load_block(src, docs, &later[from..to], progress)?;
+            let last = later[to - 1];
+            let end = next + outer[next..].partition_point(|g| g.b <= last);
+            alignments.extend(align_groups(
+                mine,
+                &outer[next..end],
+                &mem,
+                &chunk,
+                pp.min_words,
+            ));
+            (from, next) = (to, end);
+        }
         start = end;
     }
     Ok(alignments)
 }
 
+/// The seeds of one document pair: `seeds[at..at + n]` of a block's seeds.
+#[derive(Clone, Copy)]
+struct PairGroup {
+    a: u32,
+    b: u32,
+    at: u32,
+    n: u32,
+}
+
+impl PairGroup {
+    /// The groups of `seeds` (sorted by pair).
+    fn all(seeds: &[passages::Seed]) -> impl Iterator<Item = PairGroup> + '_ {
+        let mut at = 0;
+        seeds
+            .chunk_by(|x, y| (x.a, x.b) == (y.a, y.b))
+            .map(move |g| {
+                let group = PairGroup {
+                    a: g[0].a,
+                    b: g[0].b,
+                    at,
+                    n: g.len() as u32,
+                };
+                at += g.len() as u32;
+                group
+            })
+    }
+}
+
 fn align_groups(
-    groups: &[(u64, &[passages::Seed])],
-    a_words: &FxHashMap<u32, Words>,
-    b_words: &FxHashMap<u32, Words>,
+    seeds: &[passages::Seed],
+    groups: &[PairGroup],
+    a_words: &WordsBlock,
+    b_words: &WordsBlock,
     min_words: usize,
 ) -> Vec<passages::Alignment> {
     groups
         .par_iter()
-        .flat_map_iter(|&(_, g)| {
-            let (a, b) = (g[0].a, g[0].b);
-            let pos: Vec<(u32, u32)> = g.iter().map(|s| (s.pa, s.pb)).collect();
-            passages::align_pair((a, &a_words[&a]), (b, &b_words[&b]), &pos, min_words)
+        .flat_map_iter(|g| {
+            let pos = seeds[g.at as usize..(g.at + g.n) as usize]
+                .iter()
+                .map(|s| (s.pa, s.pb));
+            passages::align_pair(
+                (g.a, a_words.get(g.a)),
+                (g.b, b_words.get(g.b)),
+                pos,
+                min_words,
+            )
         })
         .collect()
 }
 
 fn doc_words(_: u32, words: &[u32], _: &mut Scratch) -> Words {
     words.to_vec()
+}
+
+/// The words of a sorted set of documents in one buffer: a block of passage alignment, or a
+/// chunk of later partners streamed past it.
+#[derive(Default)]
+struct WordsBlock {
+    words: Vec<u32>,
+    /// The documents, ascending.
+    docs: Vec<u32>,
+    /// Where each document's words start in `words`, and how many there are.
+    at: Vec<(usize, u32)>,
+}
+
+impl WordsBlock {
+    fn push(&mut self, d: u32, words: &[u32]) {
+        self.docs.push(d);
+        self.at.push((self.words.len(), words.len() as u32));
+        self.words.extend_from_slice(words);
+    }
+
+    /// The words of document `d`, which must be one of the set.
+    fn get(&self, d: u32) -> &[u32] {
+        let i = self
+            .docs
+            .binary_search(&d)
+            .unwrap_or_else(|_| panic!("document {d} is not in the block"));
+        let (start, n) = self.at[i];
+        &self.words[start..start + n as usize]
+    }
+}
+
+/// Longest stretch of other documents' words read along to join two reads of the spill into
+/// one (a read costs about as much as copying a few thousand words).
+const JOIN_GAP_WORDS: u64 = 2048;
+
+/// Longest single read of the spill, in words (reads run in parallel).
+const RUN_WORDS: u64 = 1 << 20;
+
+/// Plans the reads of documents' words from the spill, given each one's `(first word, words)`
+/// in document order: `(first document, end, first word, words)` per read. Consecutive
+/// documents share a read when the words between them are at most [`JOIN_GAP_WORDS`] and all
+/// such words read along add up to at most an eighth of those wanted; a read covers at most
+/// [`RUN_WORDS`] (or one document's words).
+fn plan_reads(spans: impl Iterator<Item = (u64, u32)> + Clone) -> Vec<(usize, usize, u64, u64)> {
+    let wanted: u64 = spans.clone().map(|(_, n)| u64::from(n)).sum();
+    let mut slack = wanted / 8;
+    let mut runs: Vec<(usize, usize, u64, u64)> = Vec::new();
+    for (i, (at, n)) in spans.enumerate() {
+        let end = at + u64::from(n);
+        if let Some(r) = runs.last_mut()
+            && at >= r.2 + r.3
+            && end - r.2 <= RUN_WORDS
+        {
+            let gap = at - (r.2 + r.3);
+            if gap <= JOIN_GAP_WORDS.min(slack) {
+                slack -= gap;
+                r.1 = i + 1;
+                r.3 = end - r.2;
+                continue;
+            }
+        }
+        runs.push((i, i + 1, at, u64::from(n)));
+    }
+    runs
+}
+
+/// Loads the words of documents `want` (sorted) into one buffer. Documents whose words pass 1
+/// spilled are read in a few large reads, each covering a run of them (their words lie in
+/// document order; see [`plan_reads`]); others go through [`load_words`].
+fn load_block(
+    src: Sources<'_>,
+    docs: &DocTable,
+    want: &[u32],
+    progress: &Progress,
+) -> Result<WordsBlock, ScanError> {
+    let mut block = WordsBlock::default();
+    let split = match src.spill {
+        Some(_) => want.partition_point(|&d| d < src.prior_docs),
+        None => want.len(),
+    };
+    let (elsewhere, spilled) = want.split_at(split);
+    if !elsewhere.is_empty() {
+        load_words(src, docs, elsewhere, progress, doc_words, |chunk| {
+            for (d, w) in chunk {
+                block.push(d, &w);
+            }
+            Ok(())
+        })?;
+    }
+    let Some(spill) = src.spill.filter(|_| !spilled.is_empty()) else {
+        return Ok(block);
+    };
+    let bytes: u64 = spilled.iter().map(|&d| docs.bytes[d as usize]).sum();
+    progress.total.fetch_add(bytes, Ordering::Relaxed);
+    let span = |d: u32| spill.span((d - src.prior_docs) as usize);
+    let runs = plan_reads(spilled.iter().map(|&d| span(d)));
+    let base = block.words.len();
+    let total: u64 = runs.iter().map(|r| r.3).sum();
+    block.words.resize(base + total as usize, 0);
+    let mut parts = Vec::with_capacity(runs.len());
+    let mut rest = &mut block.words[base..];
+    for r in &runs {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(r.3 as usize);
+        parts.push(part);
+        rest = tail;
+    }
+    parts
+        .into_par_iter()
+        .zip(&runs)
+        .try_for_each(|(part, r)| spill.read_at(r.2, part))
+        .map_err(ScanError::Spill)?;
+    let mut off = base;
+    for r in &runs {
+        for &d in &spilled[r.0..r.1] {
+            let (at, n) = span(d);
+            block.docs.push(d);
+            block.at.push((off + (at - r.2) as usize, n));
+        }
+        off += r.3 as usize;
+    }
+    progress.bytes.fetch_add(bytes, Ordering::Relaxed);
+    progress
+        .docs
+        .fetch_add(spilled.len() as u64, Ordering::Relaxed);
+    Ok(block)
 }
 
 /// Reads `inputs` and appends each document to `index` as a later check needs it (word
@@ -1824,6 +1992,51 @@ mod tests {
         assert!(mk(128, None, None, 1.5).is_err());
         assert_eq!(mk(128, Some(32), None, 0.8).map(|p| p.rows), Ok(4));
         assert_eq!(mk(128, None, Some(8), 0.8).map(|p| p.bands), Ok(16));
+    }
+
+    #[test]
+    fn spill_reads_join_close_documents_within_bounds() {
+        // Adjacent documents share a read; a short gap is read along while the slack lasts.
+        let spans = [(0, 100), (100, 50), (150, 10), (170, 40), (210, 0)];
+        assert_eq!(plan_reads(spans.iter().copied()), vec![(0, 5, 0, 210)]);
+        let spans = [(0, 100), (140, 100)];
+        assert_eq!(
+            plan_reads(spans.iter().copied()),
+            vec![(0, 1, 0, 100), (1, 2, 140, 100)],
+            "a gap of 40 words is more than an eighth of 200"
+        );
+        // Enough slack, but a gap longer than JOIN_GAP_WORDS.
+        for (gap, joined) in [(JOIN_GAP_WORDS, true), (JOIN_GAP_WORDS + 1, false)] {
+            let spans = [(0, 1000), (1020, 1000), (2020 + gap, 20_000)];
+            let expect = if joined {
+                vec![(0, 3, 0, 22_020 + gap)]
+            } else {
+                vec![(0, 2, 0, 2020), (2, 3, 2020 + gap, 20_000)]
+            };
+            assert_eq!(plan_reads(spans.iter().copied()), expect, "gap {gap}");
+        }
+        // Out of order (an exact copy points back at its original) starts a new read.
+        let spans = [(500, 10), (0, 10), (10, 10)];
+        assert_eq!(
+            plan_reads(spans.iter().copied()),
+            vec![(0, 1, 500, 10), (1, 3, 0, 20)]
+        );
+        // No read grows past RUN_WORDS, but a longer document is read whole.
+        let half = (RUN_WORDS / 2) as u32;
+        let spans = [
+            (0, half),
+            (u64::from(half), half),
+            (RUN_WORDS, half),
+            (RUN_WORDS * 3 / 2, 3 * half),
+        ];
+        assert_eq!(
+            plan_reads(spans.iter().copied()),
+            vec![
+                (0, 2, 0, RUN_WORDS),
+                (2, 3, RUN_WORDS, RUN_WORDS / 2),
+                (3, 4, RUN_WORDS * 3 / 2, RUN_WORDS * 3 / 2)
+            ]
+        );
     }
 
     #[test]

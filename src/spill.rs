@@ -101,6 +101,24 @@ impl Spill {
     /// Bytes of bookkeeping per document held in memory (the words stay on disk).
     pub const BYTES_PER_DOCUMENT: usize = 12;
 
+    /// Where document `d`'s words are: `(first word, number of words)`. The originals among
+    /// documents are laid out in document order; an exact copy points at its original's words.
+    pub fn span(&self, d: usize) -> (u64, u32) {
+        (self.starts[d], self.lens[d])
+    }
+
+    /// Reads `out.len()` words starting at word `at` of the file (several documents' words
+    /// in one read, with [`Spill::span`]).
+    pub fn read_at(&self, at: u64, out: &mut [u32]) -> io::Result<()> {
+        read_exact_at(&self.file, as_bytes_mut(out), at * 4)?;
+        if cfg!(target_endian = "big") {
+            for w in out.iter_mut() {
+                *w = u32::from_le(*w);
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the words of document `d` into `out` (replacing its contents).
     pub fn read(&self, d: usize, out: &mut Vec<u32>) -> io::Result<()> {
         out.clear();
@@ -190,6 +208,13 @@ mod tests {
         }
         spill.read(300, &mut buf).unwrap();
         assert_eq!(buf, docs[5]);
+        // Documents 10..20 in one read, and a copy's span is its original's.
+        let (at, _) = spill.span(10);
+        let (last, n) = spill.span(19);
+        let mut run = vec![0; (last + u64::from(n) - at) as usize];
+        spill.read_at(at, &mut run).unwrap();
+        assert_eq!(run, docs[10..20].concat());
+        assert_eq!(spill.span(300), spill.span(5));
         spill.read(301, &mut buf).unwrap();
         assert!(buf.is_empty());
         std::thread::scope(|s| {
