@@ -1154,20 +1154,52 @@ fn align_groups(
     b_words: &WordsBlock,
     min_words: usize,
 ) -> Vec<passages::Alignment> {
+    // Words are read at random places of a block far larger than the caches: each group's
+    // first seed is prefetched a few groups ahead, so that the misses overlap.
+    const AHEAD: usize = 4;
+    let first = |g: &PairGroup| {
+        let s = &seeds[g.at as usize];
+        let (wa, wb) = (a_words.get(g.a), b_words.get(g.b));
+        (wa, wb, s.pa as usize, s.pb as usize)
+    };
     groups
-        .par_iter()
-        .flat_map_iter(|g| {
-            let pos = seeds[g.at as usize..(g.at + g.n) as usize]
-                .iter()
-                .map(|s| (s.pa, s.pb));
-            passages::align_pair(
-                (g.a, a_words.get(g.a)),
-                (g.b, b_words.get(g.b)),
-                pos,
-                min_words,
-            )
+        .par_chunks(256)
+        .flat_map_iter(|chunk| {
+            chunk.iter().enumerate().flat_map(move |(i, g)| {
+                if let Some(next) = chunk.get(i + AHEAD) {
+                    let (wa, wb, pa, pb) = first(next);
+                    prefetch(&wa[pa.min(wa.len().saturating_sub(1))..]);
+                    prefetch(&wb[pb.min(wb.len().saturating_sub(1))..]);
+                }
+                let pos = seeds[g.at as usize..(g.at + g.n) as usize]
+                    .iter()
+                    .map(|s| (s.pa, s.pb));
+                passages::align_pair(
+                    (g.a, a_words.get(g.a)),
+                    (g.b, b_words.get(g.b)),
+                    pos,
+                    min_words,
+                )
+            })
         })
         .collect()
+}
+
+/// Asks the CPU to start loading the cache line holding the start of `words`.
+#[inline]
+fn prefetch(words: &[u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if !words.is_empty() {
+        // SAFETY: a prefetch is only a hint; it never faults, even on a bad address, and
+        // this one is in bounds. SSE is part of every x86-64 target.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                words.as_ptr().cast::<i8>(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = words;
 }
 
 fn doc_words(_: u32, words: &[u32], _: &mut Scratch) -> Words {
@@ -1183,6 +1215,9 @@ struct WordsBlock {
     docs: Vec<u32>,
     /// Where each document's words start in `words`, and how many there are.
     at: Vec<(usize, u32)>,
+    /// Document `docs[0] + k` is `docs[slot[k]]` (`u32::MAX`: not in the set); empty when the
+    /// documents are too sparse for it.
+    slot: Vec<u32>,
 }
 
 impl WordsBlock {
@@ -1192,13 +1227,30 @@ impl WordsBlock {
         self.words.extend_from_slice(words);
     }
 
+    /// Indexes the documents by number when they are dense enough, so that [`Self::get`]
+    /// needs no search (the search took a fifth of alignment's time).
+    fn index(&mut self) {
+        let (Some(&lo), Some(&hi)) = (self.docs.first(), self.docs.last()) else {
+            return;
+        };
+        let range = (hi - lo) as usize + 1;
+        if range <= 16 * self.docs.len() {
+            self.slot = vec![u32::MAX; range];
+            for (i, &d) in self.docs.iter().enumerate() {
+                self.slot[(d - lo) as usize] = i as u32;
+            }
+        }
+    }
+
     /// The words of document `d`, which must be one of the set.
     fn get(&self, d: u32) -> &[u32] {
-        let i = self
-            .docs
-            .binary_search(&d)
-            .unwrap_or_else(|_| panic!("document {d} is not in the block"));
-        let (start, n) = self.at[i];
+        let lo = self.docs.first().copied().unwrap_or(0);
+        let i = match self.slot.get(d.wrapping_sub(lo) as usize) {
+            Some(&i) if i != u32::MAX => Some(i as usize),
+            _ if self.slot.is_empty() => self.docs.binary_search(&d).ok(),
+            _ => None,
+        };
+        let (start, n) = self.at[i.unwrap_or_else(|| panic!("document {d} is not in the block"))];
         &self.words[start..start + n as usize]
     }
 }
@@ -1262,6 +1314,7 @@ fn load_block(
         })?;
     }
     let Some(spill) = src.spill.filter(|_| !spilled.is_empty()) else {
+        block.index();
         return Ok(block);
     };
     let bytes: u64 = spilled.iter().map(|&d| docs.bytes[d as usize]).sum();
@@ -1296,6 +1349,7 @@ fn load_block(
     progress
         .docs
         .fetch_add(spilled.len() as u64, Ordering::Relaxed);
+    block.index();
     Ok(block)
 }
 
@@ -1992,6 +2046,24 @@ mod tests {
         assert!(mk(128, None, None, 1.5).is_err());
         assert_eq!(mk(128, Some(32), None, 0.8).map(|p| p.rows), Ok(4));
         assert_eq!(mk(128, None, Some(8), 0.8).map(|p| p.bands), Ok(16));
+    }
+
+    #[test]
+    fn a_words_block_finds_its_documents_dense_or_sparse() {
+        for docs in [vec![3u32, 4, 6, 7, 9], vec![5, 1000, 70_000]] {
+            let mut block = WordsBlock::default();
+            for &d in &docs {
+                block.push(d, &[d, d + 1, d + 2][..(d % 3) as usize + 1]);
+            }
+            block.index();
+            assert_eq!(block.slot.is_empty(), docs.len() == 3, "dense sets are indexed");
+            for &d in docs.iter().rev() {
+                assert_eq!(block.get(d), &[d, d + 1, d + 2][..(d % 3) as usize + 1]);
+            }
+            let missing = docs[1] + 1;
+            let found = std::panic::catch_unwind(|| block.get(missing).to_vec());
+            assert!(found.is_err(), "document {missing} is not in the block");
+        }
     }
 
     #[test]
