@@ -838,7 +838,7 @@ pub fn scan_against(
                             end: 0,
                             line_start: 0,
                             line_end: 0,
-                            hash: words_hash(
+                            hash: shingle::words_hash(
                                 &ix.words[o.words.start as usize..o.words.end as usize],
                             ),
                         };
@@ -878,7 +878,9 @@ pub fn scan_against(
                     end,
                     line_start: line_of(&doc.text, start),
                     line_end: line_of(&doc.text, end.saturating_sub(1).max(start)),
-                    hash: words_hash(&s.words[o.words.start as usize..o.words.end as usize]),
+                    hash: shingle::words_hash(
+                        &s.words[o.words.start as usize..o.words.end as usize],
+                    ),
                 };
                 let pv = (k == 0)
                     .then(|| preview(&doc.text[start as usize..end as usize], PREVIEW_CHARS));
@@ -947,15 +949,6 @@ pub fn scan_against(
         passage_cut_bytes,
         warnings,
     })
-}
-
-/// xxh3-64 of word hashes as little-endian bytes.
-fn words_hash(words: &[u64]) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
-    for w in words {
-        h.update(&w.to_le_bytes());
-    }
-    h.digest()
 }
 
 /// Widens `[start, end)` over punctuation touching it (closing quotes and full stops after,
@@ -2056,7 +2049,11 @@ mod tests {
                 block.push(d, &[d, d + 1, d + 2][..(d % 3) as usize + 1]);
             }
             block.index();
-            assert_eq!(block.slot.is_empty(), docs.len() == 3, "dense sets are indexed");
+            assert_eq!(
+                block.slot.is_empty(),
+                docs.len() == 3,
+                "dense sets are indexed"
+            );
             for &d in docs.iter().rev() {
                 assert_eq!(block.get(d), &[d, d + 1, d + 2][..(d % 3) as usize + 1]);
             }

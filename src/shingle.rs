@@ -180,6 +180,17 @@ pub fn verify_gram_hashes(words: &[u32], n: usize, out: &mut Vec<u64>) {
 }
 
 #[cfg(target_endian = "little")]
+/// xxh3-64 (seed 0) of word hashes as little-endian bytes: how a passage occurrence's words
+/// are identified (in reports and in `check` baselines).
+pub fn words_hash(words: &[u64]) -> u64 {
+    if cfg!(target_endian = "little") {
+        xxhash_rust::xxh3::xxh3_64(bytemuck_u64(words))
+    } else {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        xxhash_rust::xxh3::xxh3_64(&bytes)
+    }
+}
+
 fn bytemuck_u64(words: &[u64]) -> &[u8] {
     // SAFETY: u64 has no padding and every byte pattern is a valid u8; the slice covers exactly
     // the memory of `words` and borrows it for the same lifetime.
@@ -242,6 +253,20 @@ mod tests {
         assert_eq!(a, b);
         let expect: Vec<_> = t.tokens.iter().map(|t| t.span.clone()).collect();
         assert_eq!(spans, expect);
+    }
+
+    #[test]
+    fn words_hash_is_streamed_xxh3_of_the_little_endian_words() {
+        for n in [0, 1, 3, 17, 40, 300] {
+            let words: Vec<u64> = (0..n as u64)
+                .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                .collect();
+            let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+            for w in &words {
+                h.update(&w.to_le_bytes());
+            }
+            assert_eq!(words_hash(&words), h.digest(), "{n} words");
+        }
     }
 
     #[test]
