@@ -1056,9 +1056,15 @@ fn align_passages(
     progress: &Progress,
 ) -> Result<Vec<passages::Alignment>, ScanError> {
     let seeds = passages::seeds(fingerprints, pp);
-    let mut involved: Vec<u32> = seeds.iter().flat_map(|s| [s.a, s.b]).collect();
-    involved.par_sort_unstable();
-    involved.dedup();
+    let mut seen = vec![false; docs.len()];
+    for s in &seeds {
+        seen[s.a as usize] = true;
+        seen[s.b as usize] = true;
+    }
+    let involved: Vec<u32> = (0..docs.len() as u32)
+        .filter(|&d| seen[d as usize])
+        .collect();
+    drop(seen);
     let mut alignments = Vec::new();
     let mut start = 0;
     while start < involved.len() {
