@@ -169,7 +169,7 @@ const PAR_SORT_LEN: usize = 1 << 16;
 /// hashes then meet in one small bucket, so finding them takes one small sort per bucket (in
 /// parallel, in cache) instead of a sort of them all.
 ///
-/// A bucket grows by chunks of [`TABLE_CHUNK`] rather than by doubling, so that at most a chunk
+/// A bucket grows by chunks of 256 fingerprints rather than by doubling, so that at most a chunk
 /// per bucket is left unused: doubling would leave a third of the table empty on average.
 #[derive(Debug)]
 pub struct FingerprintTable {
