@@ -174,7 +174,6 @@ const PAR_SORT_LEN: usize = 1 << 16;
 #[derive(Debug)]
 pub struct FingerprintTable {
     buckets: Vec<Vec<Vec<Fingerprint>>>,
-    len: usize,
     /// One past the largest document number pushed.
     docs: u32,
 }
@@ -183,7 +182,6 @@ impl Default for FingerprintTable {
     fn default() -> FingerprintTable {
         FingerprintTable {
             buckets: (0..1usize << TABLE_BITS).map(|_| Vec::new()).collect(),
-            len: 0,
             docs: 0,
         }
     }
@@ -202,7 +200,6 @@ impl FingerprintTable {
                 .expect("a chunk with room was just ensured");
             chunk.push(Fingerprint { hash, doc, pos });
         }
-        self.len += fps.len();
         if !fps.is_empty() {
             self.docs = self.docs.max(doc + 1);
         }
@@ -210,12 +207,12 @@ impl FingerprintTable {
 
     /// Number of fingerprints.
     pub fn len(&self) -> usize {
-        self.len
+        self.buckets.iter().flatten().map(Vec::len).sum()
     }
 
     /// True when no fingerprint was pushed.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.docs == 0
     }
 }
 
@@ -241,7 +238,7 @@ impl Seed {
 /// Seeds from all fingerprints, sorted by document pair, then position. The fingerprints are
 /// consumed: they are freed before the seeds are sorted.
 pub fn seeds(table: FingerprintTable, params: &PassageParams) -> Vec<Seed> {
-    let FingerprintTable { buckets, docs, .. } = table;
+    let FingerprintTable { buckets, docs } = table;
     // Each bucket's chunks become one vector, freed chunk by chunk. Filed in document order,
     // so a stable sort by hash alone orders by (hash, doc, pos).
     let buckets: Vec<Vec<Fingerprint>> = buckets
