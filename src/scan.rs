@@ -1091,18 +1091,10 @@ fn align_passages(
         outer.par_sort_unstable_by_key(|g| (u64::from(g.b) << 32) | u64::from(g.a));
         let mut later: Vec<u32> = outer.iter().map(|g| g.b).collect();
         later.dedup();
-        // Later partners are streamed through in chunks of about a batch of words.
-        let per_chunk = (src.read.batch_bytes / 4).max(1);
-        let (mut from, mut next) = (0, 0);
-        while from < later.len() {
-            let mut to = from;
-            let mut words = 0usize;
-            while to < later.len() && (to == from || words < per_chunk) {
-                words += docs.words[later[to] as usize] as usize;
-                to += 1;
-            }
-            let chunk = load_block(src, docs, &later[from..to], progress)?;
-            let last = later[to - 1];
+        let mut next = 0;
+        for part in word_chunks(docs, &later, src.read) {
+            let chunk = load_block(src, docs, part, progress)?;
+            let last = part[part.len() - 1];
             let end = next + outer[next..].partition_point(|g| g.b <= last);
             alignments.extend(align_groups(
                 mine,
@@ -1111,7 +1103,7 @@ fn align_passages(
                 &chunk,
                 pp.min_words,
             ));
-            (from, next) = (to, end);
+            next = end;
         }
         start = end;
     }
@@ -1156,29 +1148,24 @@ fn align_groups(
     // Words are read at random places of a block far larger than the caches: each group's
     // first seed is prefetched a few groups ahead, so that the misses overlap.
     const AHEAD: usize = 4;
-    let first = |g: &PairGroup| {
-        let s = &seeds[g.at as usize];
-        let (wa, wb) = (a_words.get(g.a), b_words.get(g.b));
-        (wa, wb, s.pa as usize, s.pb as usize)
-    };
     groups
         .par_chunks(256)
         .flat_map_iter(|chunk| {
+            let words: Vec<(&[u32], &[u32])> = chunk
+                .iter()
+                .map(|g| (a_words.get(g.a), b_words.get(g.b)))
+                .collect();
             chunk.iter().enumerate().flat_map(move |(i, g)| {
-                if let Some(next) = chunk.get(i + AHEAD) {
-                    let (wa, wb, pa, pb) = first(next);
-                    prefetch(&wa[pa.min(wa.len().saturating_sub(1))..]);
-                    prefetch(&wb[pb.min(wb.len().saturating_sub(1))..]);
+                if let (Some(ahead), Some(&(wa, wb))) = (chunk.get(i + AHEAD), words.get(i + AHEAD))
+                {
+                    let s = &seeds[ahead.at as usize];
+                    prefetch(&wa[(s.pa as usize).min(wa.len().saturating_sub(1))..]);
+                    prefetch(&wb[(s.pb as usize).min(wb.len().saturating_sub(1))..]);
                 }
                 let pos = seeds[g.at as usize..(g.at + g.n) as usize]
                     .iter()
                     .map(|s| (s.pa, s.pb));
-                passages::align_pair(
-                    (g.a, a_words.get(g.a)),
-                    (g.b, b_words.get(g.b)),
-                    pos,
-                    min_words,
-                )
+                passages::align_pair((g.a, words[i].0), (g.b, words[i].1), pos, min_words)
             })
         })
         .collect()
@@ -1868,17 +1855,7 @@ fn load_words<T: Send>(
     };
     let total: u64 = want.iter().map(|&d| docs.bytes[d as usize]).sum();
     progress.total.fetch_add(total, Ordering::Relaxed);
-    // Chunks of about a batch of words, so that memory stays bounded as with text.
-    let per_chunk = (src.read.batch_bytes / 4).max(1);
-    let mut start = 0;
-    while start < want.len() {
-        let mut end = start;
-        let mut words = 0usize;
-        while end < want.len() && (end == start || words < per_chunk) {
-            words += docs.words[want[end] as usize] as usize;
-            end += 1;
-        }
-        let part = &want[start..end];
+    for part in word_chunks(docs, want, src.read) {
         let built: Result<Vec<(u32, T)>, ScanError> = part
             .par_iter()
             .map_init(Scratch::default, |s, &d| {
@@ -1906,9 +1883,29 @@ fn load_words<T: Send>(
             .docs
             .fetch_add(part.len() as u64, Ordering::Relaxed);
         f(built)?;
-        start = end;
     }
     Ok(())
+}
+
+/// Cuts `want` into runs of about a batch of words each (at least one document), so that
+/// memory stays bounded as it is with text.
+fn word_chunks<'a>(
+    docs: &'a DocTable,
+    want: &'a [u32],
+    read: &ReadOptions,
+) -> impl Iterator<Item = &'a [u32]> + 'a {
+    let per_chunk = (read.batch_bytes / 4).max(1);
+    let mut rest = want;
+    std::iter::from_fn(move || {
+        let (mut end, mut words) = (0, 0usize);
+        while end < rest.len() && (end == 0 || words < per_chunk) {
+            words += docs.words[rest[end] as usize] as usize;
+            end += 1;
+        }
+        let (part, tail) = rest.split_at(end);
+        rest = tail;
+        (!part.is_empty()).then_some(part)
+    })
 }
 
 /// Where the documents of a scan can be read again: the corpus, and the index the first

@@ -81,25 +81,11 @@ pub fn text_word_hashes(text: &[u8], tokens: &mut Tokens, out: &mut Vec<u64>) {
     });
 }
 
-/// [`text_word_hashes`], also giving each word's byte span in `text`.
-pub fn text_word_hashes_spans(
-    text: &[u8],
-    tokens: &mut Tokens,
-    out: &mut Vec<u64>,
-    spans: &mut Vec<std::ops::Range<usize>>,
-) {
-    out.clear();
-    spans.clear();
-    crate::tokenize::fold_words(text, tokens, |w, span| {
-        out.push(xxh3_64_with_seed(w, WORD_SEED));
-        spans.push(span);
-    });
-}
-
-/// [`text_word_hashes_spans`] of at least the first `n` words (all of them when the text has
-/// fewer), tokenising no further than the ASCII whitespace after a guessed prefix, and then in
-/// growing steps: a word never spans ASCII whitespace, so words found piece by piece are the
-/// words of the whole text. `guess` is where the `n`th word is expected to end, in bytes.
+/// [`text_word_hashes`] of at least the first `n` words (all of them when the text has fewer),
+/// with each word's byte span in `text`. It tokenises no further than the ASCII whitespace after
+/// a guessed prefix, then in growing steps: a word never spans ASCII whitespace, so words found
+/// piece by piece are the words of the whole text. `guess` is where the `n`th word is expected
+/// to end, in bytes (`usize::MAX` words: the whole text).
 pub fn text_word_hashes_spans_prefix(
     text: &[u8],
     n: usize,
@@ -249,7 +235,14 @@ mod tests {
         assert_eq!(a.len(), 10);
         assert_eq!(a, b);
         let mut spans = Vec::new();
-        text_word_hashes_spans(&text, &mut Tokens::default(), &mut b, &mut spans);
+        text_word_hashes_spans_prefix(
+            &text,
+            usize::MAX,
+            0,
+            &mut Tokens::default(),
+            &mut b,
+            &mut spans,
+        );
         assert_eq!(a, b);
         let expect: Vec<_> = t.tokens.iter().map(|t| t.span.clone()).collect();
         assert_eq!(spans, expect);
@@ -278,10 +271,13 @@ mod tests {
                 .repeat(5)
                 .into_bytes();
         text.extend([0xc3, b' ', b'Z', b'.', b' ', b'e', 0xcc, 0x81]);
-        let (mut all, mut all_spans) = (Vec::new(), Vec::new());
-        text_word_hashes_spans(&text, &mut Tokens::default(), &mut all, &mut all_spans);
-        assert!(all.len() > 40);
+        // The whole text's words, from the general tokenizer.
         let mut t = Tokens::default();
+        tokenize(&text, &mut t);
+        let mut all = Vec::new();
+        word_hashes(&t, &mut all);
+        let all_spans: Vec<_> = t.tokens.iter().map(|t| t.span.clone()).collect();
+        assert!(all.len() > 40);
         for n in [0, 1, 2, 7, all.len() - 1, all.len(), all.len() + 5] {
             for guess in 0..=text.len() + 1 {
                 let (mut h, mut sp) = (vec![1], std::iter::once(0..1).collect::<Vec<_>>());
