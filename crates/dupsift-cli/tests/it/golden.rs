@@ -2,11 +2,11 @@
 //! JSON report is a versioned contract (docs/report.md), so any change to it must show up here
 //! and be deliberate. `DUPSIFT_UPDATE_GOLDEN=1 cargo test golden` rewrites the snapshots.
 
-use crate::util::{crate_root, dupsift};
+use crate::util::{crate_dir, dupsift};
 
 fn check(args: &[&str], snapshot: &str) {
     let out = dupsift()
-        .current_dir(crate_root())
+        .current_dir(crate_dir())
         .args(args)
         .output()
         .expect("run dupsift");
@@ -19,7 +19,7 @@ fn check(args: &[&str], snapshot: &str) {
     let got = String::from_utf8(out.stdout)
         .expect("utf-8 report")
         .replace(env!("CARGO_PKG_VERSION"), "VERSION");
-    let path = crate_root().join("tests/fixtures").join(snapshot);
+    let path = crate_dir().join("tests/fixtures").join(snapshot);
     if std::env::var_os("DUPSIFT_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &got).expect("write snapshot");
     }

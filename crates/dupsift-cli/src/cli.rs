@@ -546,7 +546,7 @@ fn run_worker(_: WorkerArgs, _: WorkerTask) -> Result<Exit> {
 
 #[cfg(feature = "spark")]
 fn run_worker(args: WorkerArgs, task: WorkerTask) -> Result<Exit> {
-    use dupsift::worker;
+    use crate::worker;
     let jsonl_lines = args.jsonl_lines;
     let totals: worker::Totals = match (&args.totals, task) {
         (Some(path), WorkerTask::Report) => {

@@ -31,10 +31,10 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
-use crate::cluster::UnionFind;
-use crate::corpus::{Record, Skipped, decode_record};
-use crate::report::{ClusterReport, Counts, Member, Report};
-use crate::scan::{PREVIEW_CHARS, Params, Signer, preview};
+use dupsift::cluster::UnionFind;
+use dupsift::corpus::{Record, Skipped, decode_record};
+use dupsift::report::{ClusterReport, Counts, Member, Report};
+use dupsift::scan::{PREVIEW_CHARS, Params, Signer, preview};
 
 /// Options of a worker run besides the detection parameters.
 #[derive(Clone, Debug)]
@@ -270,7 +270,7 @@ pub fn sign(
 #[derive(Default)]
 struct Row {
     len: usize,
-    signed: Option<crate::scan::Signed>,
+    signed: Option<dupsift::scan::Signed>,
     lossy: bool,
     error: Option<String>,
     id: Option<String>,
@@ -589,7 +589,7 @@ pub fn report(
                 };
                 Ok(Member {
                     doc: r.id.clone(),
-                    similarity: crate::report::round4(similarity),
+                    similarity: dupsift::report::round4(similarity),
                     exact: r.exact,
                     bytes: r.bytes,
                     preview: r.preview.clone(),

@@ -196,7 +196,8 @@ pub struct Member {
     pub preview: String,
 }
 
-pub(crate) fn round4(x: f64) -> f64 {
+/// A similarity or share as the reports write it: rounded to 4 decimals.
+pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 

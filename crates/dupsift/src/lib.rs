@@ -54,5 +54,3 @@ pub mod shingle;
 pub mod spill;
 pub mod tokenize;
 pub mod verify;
-#[cfg(feature = "spark")]
-pub mod worker;

@@ -1,6 +1,8 @@
 //! The `dupsift` binary: a thin shell over the library (see `cli.rs`).
 
 mod cli;
+#[cfg(feature = "spark")]
+mod worker;
 
 // Reading allocates a few small buffers per document on one thread and frees them on
 // another; glibc's allocator spent about a tenth of a scan's CPU time on that. It is built

@@ -13,8 +13,19 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// The crate root, where `corpus/` lives.
+/// The repository root, where `corpus/` lives.
 pub fn crate_root() -> &'static Path {
+    static ROOT: std::sync::LazyLock<PathBuf> = std::sync::LazyLock::new(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .expect("the repository root")
+    });
+    &ROOT
+}
+
+/// This crate's directory, where `tests/fixtures/` lives.
+pub fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
