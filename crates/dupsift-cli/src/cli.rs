@@ -23,9 +23,10 @@ use dupsift::report::{
     CleanReport, Report, TEXT_ITEMS, Texts, human_bytes, write_check_github, write_check_json,
     write_check_sarif, write_check_text, write_html, write_text, write_tsv,
 };
-use dupsift::scan::{self, Params, Progress, ScanError, ScanResult, Stage};
+use dupsift::scan;
 use dupsift::shingle::Unit;
 use dupsift::verify::Verify;
+use dupsift::{Params, ParamsBuilder, Progress, ScanError, ScanOptions, ScanResult, Stage, Tuning};
 
 /// Exit codes, documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -623,36 +624,65 @@ fn detect(args: &mut CommonArgs, previews: bool) -> Result<Option<ScanResult>> {
 
 /// The scan parameters of the common flags.
 fn params_of(args: &CommonArgs) -> Result<Params> {
-    let mut params = Params::new(
-        match args.unit {
+    let params = ParamsBuilder {
+        unit: match args.unit {
             UnitArg::Word => Unit::Word,
             UnitArg::Char => Unit::Char,
         },
-        args.ngram,
-        args.num_perm,
-        args.bands,
-        args.rows,
-        args.threshold,
-        args.seed,
-        match args.verify {
+        ngram: args.ngram,
+        num_perm: args.num_perm,
+        bands: args.bands,
+        rows: args.rows,
+        threshold: args.threshold,
+        seed: args.seed,
+        scheme: match args.scheme {
+            SchemeArg::Classic => Scheme::Classic,
+            SchemeArg::Oph => Scheme::Oph,
+        },
+        verify: match args.verify {
             VerifyArg::Exact => Verify::Exact,
             VerifyArg::Estimate => Verify::Estimate,
         },
-        match args.keep {
+        keep: match args.keep {
             KeepArg::First => KeepPolicy::First,
             KeepArg::Longest => KeepPolicy::Longest,
             KeepArg::Shortest => KeepPolicy::Shortest,
         },
-    )?;
-    params.scheme = match args.scheme {
-        SchemeArg::Classic => Scheme::Classic,
-        SchemeArg::Oph => Scheme::Oph,
-    };
-    params.passages = (!args.no_passages).then_some(PassageParams {
-        min_words: args.min_passage as usize,
-        max_occurrences: args.max_occurrences,
-    });
+        passages: (!args.no_passages).then_some(PassageParams {
+            min_words: args.min_passage as usize,
+            max_occurrences: args.max_occurrences,
+        }),
+    }
+    .build()?;
     Ok(params)
+}
+
+/// The scan options of the common flags, with the tuning the environment asks for.
+fn scan_options(args: &CommonArgs, read: ReadOptions) -> Result<ScanOptions> {
+    Ok(ScanOptions {
+        params: params_of(args)?,
+        read,
+        strict: args.strict,
+        tuning: tuning_from_env(),
+    })
+}
+
+/// `DUPSIFT_SPILL=0` turns the temporary file of word hashes off (the later passes then read
+/// and tokenise the text again, with the same results: a test compares the two);
+/// `DUPSIFT_VERIFY_BLOCK_SHINGLES=N` sets the verification memory budget (same results with
+/// any budget; tests use tiny ones).
+fn tuning_from_env() -> Tuning {
+    let mut tuning = Tuning::default();
+    if std::env::var_os("DUPSIFT_SPILL").is_some_and(|v| v == "0") {
+        tuning.spill = false;
+    }
+    if let Some(n) = std::env::var("DUPSIFT_VERIFY_BLOCK_SHINGLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        tuning.verify_block_shingles = n;
+    }
+    tuning
 }
 
 fn read_options(args: &CommonArgs) -> ReadOptions {
@@ -697,14 +727,16 @@ fn detect_against(
     previews: bool,
 ) -> Result<Option<ScanResult>> {
     default_paths(args)?;
-    let params = params_of(args)?;
-    let read = ReadOptions {
-        previews,
-        ..read_options(args)
-    };
+    let options = scan_options(
+        args,
+        ReadOptions {
+            previews,
+            ..read_options(args)
+        },
+    )?;
     let progress = Arc::new(Progress::default());
     let result = with_pool_and_bar(args, &progress, |progress| {
-        scan::scan_against(&args.paths, prior, &params, &read, args.strict, progress)
+        scan::scan_against(&args.paths, prior, &options, progress)
     })?;
     let result = match result {
         Ok(r) => r,
@@ -969,7 +1001,7 @@ fn run_index_build(mut args: IndexBuildArgs) -> Result<Exit> {
             return Ok(Exit::Error);
         }
     };
-    if !index_paths(&args.common, &params, &mut index)? {
+    if !index_paths(&args.common, &mut index)? {
         return Ok(Exit::Error);
     }
     write_atomically(&args.output, |w| index.write(w))?;
@@ -997,7 +1029,7 @@ fn run_index_add(mut args: IndexAddArgs) -> Result<Exit> {
         return Ok(Exit::Error);
     }
     let before = index.docs.len();
-    if !index_paths(&args.common, &params, &mut index)? {
+    if !index_paths(&args.common, &mut index)? {
         return Ok(Exit::Error);
     }
     write_atomically(&args.index, |w| index.write(w))?;
@@ -1029,11 +1061,11 @@ fn with_pool_and_bar<T: Send>(
 }
 
 /// Indexes the paths of `args` into `index`; false when stopped by --strict (reported).
-fn index_paths(args: &CommonArgs, params: &Params, index: &mut Index) -> Result<bool> {
-    let read = read_options(args);
+fn index_paths(args: &CommonArgs, index: &mut Index) -> Result<bool> {
+    let options = scan_options(args, read_options(args))?;
     let progress = Arc::new(Progress::default());
     let result = with_pool_and_bar(args, &progress, |progress| {
-        scan::index_documents(&args.paths, params, &read, args.strict, progress, index)
+        scan::index_documents(&args.paths, &options, progress, index)
     })?;
     match result {
         Ok(skipped) => {

@@ -31,10 +31,12 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
+use dupsift::Params;
 use dupsift::cluster::UnionFind;
 use dupsift::corpus::{Record, Skipped, decode_record};
 use dupsift::report::{ClusterReport, Counts, Member, Report};
-use dupsift::scan::{PREVIEW_CHARS, Params, Signer, preview};
+use dupsift::result::{PREVIEW_CHARS, preview};
+use dupsift::scan::Signer;
 
 /// Options of a worker run besides the detection parameters.
 #[derive(Clone, Debug)]

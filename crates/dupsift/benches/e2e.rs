@@ -12,9 +12,9 @@ mod synth;
 
 use std::time::Instant;
 
-use dupsift::corpus::ReadOptions;
 use dupsift::report::Report;
-use dupsift::scan::{Params, Progress, scan};
+use dupsift::scan::scan;
+use dupsift::{Progress, ScanOptions};
 
 fn main() {
     let docs: usize = std::env::var("DUPSIFT_BENCH_DOCS")
@@ -50,9 +50,7 @@ fn main() {
             .install(|| {
                 scan(
                     std::slice::from_ref(&path),
-                    &Params::default(),
-                    &ReadOptions::default(),
-                    false,
+                    &ScanOptions::default(),
                     &Progress::default(),
                 )
             })

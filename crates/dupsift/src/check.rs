@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use crate::scan::ScanResult;
+use crate::result::ScanResult;
 
 /// Limits of a check. No limit at all means any finding fails.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -22,7 +22,7 @@ use std::path::{Component, Path, PathBuf};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::corpus::{Compression, DocLoc, Format};
-use crate::scan::ScanResult;
+use crate::result::ScanResult;
 
 /// Which repeated passages a cleanup cuts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::minhash::Scheme;
-use crate::scan::Params;
+use crate::params::Params;
 use crate::shingle::Unit;
 
 /// The first bytes of every index file.

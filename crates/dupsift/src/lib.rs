@@ -20,7 +20,7 @@
 //! memory per document). A scan of three documents:
 //!
 //! ```
-//! use dupsift::{corpus::ReadOptions, report::Report, scan::{scan, Params, Progress}};
+//! use dupsift::{report::Report, scan::scan, Progress, ScanOptions};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let text = "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat";
@@ -28,8 +28,7 @@
 //! std::fs::write(dir.path().join("b.txt"), format!("{text} today"))?;
 //! std::fs::write(dir.path().join("c.txt"), "an entirely different document about something else")?;
 //!
-//! let result = scan(&[dir.path().to_path_buf()], &Params::default(), &ReadOptions::default(),
-//!                   false, &Progress::default())?;
+//! let result = scan(&[dir.path().to_path_buf()], &ScanOptions::default(), &Progress::default())?;
 //! let report = Report::new(&result);
 //! assert_eq!(report.summary.documents, 3);
 //! assert_eq!(report.clusters.len(), 1);
@@ -39,18 +38,34 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod check;
-pub mod clean;
+// Model types: leaf modules that every pass and command shares.
+pub mod error;
+pub mod options;
+pub mod params;
+pub mod progress;
+pub mod result;
+
+// The kernels, one module per stage.
 pub mod cluster;
 pub mod corpus;
-pub mod index;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod passages;
-pub mod report;
-pub mod scan;
 pub mod shingle;
 pub mod spill;
 pub mod tokenize;
 pub mod verify;
+
+// The driver and the commands built on it.
+pub mod check;
+pub mod clean;
+pub mod index;
+pub mod report;
+pub mod scan;
+
+pub use error::ScanError;
+pub use options::{ScanOptions, Tuning};
+pub use params::{Params, ParamsBuilder, ParamsError};
+pub use progress::{Progress, Stage};
+pub use result::ScanResult;

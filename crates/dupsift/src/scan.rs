@@ -15,375 +15,29 @@
 //! This module wires stages together; text processing lives in the stage modules, rendering in
 //! [`crate::report`].
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
-use crate::corpus::{
-    Corpus, CorpusError, Decoded, DocLoc, Document, RawRecord, ReadOptions, Skipped,
-};
+use crate::cluster::{UnionFind, choose_kept};
+use crate::corpus::{Corpus, Decoded, DocLoc, Document, RawRecord, ReadOptions, Skipped};
+use crate::error::ScanError;
 use crate::index::{Index, IndexDoc};
 use crate::lsh;
-use crate::minhash::{LANES, MinHasher, Scheme, estimate_jaccard};
+use crate::minhash::{MinHasher, estimate_jaccard};
+use crate::options::{ScanOptions, Tuning};
+use crate::params::Params;
 use crate::passages::{self, FingerprintTable, PassageParams, Words};
+use crate::progress::{Progress, Stage};
+use crate::result::{
+    Cluster, DocTable, OccurrenceFound, PREVIEW_CHARS, PassageFound, ScanResult, preview,
+};
 use crate::shingle::{self, Unit};
 use crate::spill::{Spill, SpillWriter};
 use crate::tokenize::{Tokens, tokenize};
 use crate::verify::{self, Verify, jaccard_sorted};
-
-/// Everything that changes what a scan finds. Build with [`Params::new`], which validates.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Params {
-    /// Shingle unit.
-    pub unit: Unit,
-    /// Units per shingle.
-    pub ngram: usize,
-    /// Signature length (number of permutations).
-    pub num_perm: usize,
-    /// LSH bands.
-    pub bands: usize,
-    /// Signature values per band.
-    pub rows: usize,
-    /// Similarity at or above which two documents are near-duplicates.
-    pub threshold: f64,
-    /// Seed of the MinHash permutations.
-    pub seed: u64,
-    /// How signatures are computed (left out of reports when classic, the default).
-    #[serde(skip_serializing_if = "Scheme::is_classic")]
-    pub scheme: Scheme,
-    /// How candidates are verified.
-    pub verify: Verify,
-    /// Which member a cluster keeps.
-    pub keep: KeepPolicy,
-    /// Repeated-passage detection; `None` turns it off.
-    pub passages: Option<PassageParams>,
-}
-
-/// A parameter combination that cannot work.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("invalid parameters: {0}")]
-pub struct ParamsError(pub String);
-
-impl Params {
-    /// Validates a combination. `bands`/`rows` of `None` are chosen from the threshold with
-    /// [`lsh::optimal_banding`]; giving only one derives the other from `num_perm`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        unit: Unit,
-        ngram: usize,
-        num_perm: usize,
-        bands: Option<usize>,
-        rows: Option<usize>,
-        threshold: f64,
-        seed: u64,
-        verify: Verify,
-        keep: KeepPolicy,
-    ) -> Result<Params, ParamsError> {
-        let err = |m: String| Err(ParamsError(m));
-        if ngram == 0 {
-            return err("--ngram must be at least 1".into());
-        }
-        if !(threshold > 0.0 && threshold <= 1.0) {
-            return err(format!("--threshold must be in (0, 1], got {threshold}"));
-        }
-        if num_perm == 0 || num_perm % LANES != 0 || num_perm > 4096 {
-            return err(format!(
-                "--num-perm must be a multiple of {LANES} between {LANES} and 4096, got {num_perm}"
-            ));
-        }
-        let (bands, rows) = match (bands, rows) {
-            (None, None) => lsh::optimal_banding(threshold, num_perm, 0.5, lsh::DEFAULT_MIN_RECALL),
-            (Some(b), None) if b > 0 => (b, num_perm / b),
-            (None, Some(r)) if r > 0 => (num_perm / r, r),
-            (Some(b), Some(r)) => (b, r),
-            _ => return err("--bands and --rows must be positive".into()),
-        };
-        if bands == 0 || rows == 0 || bands * rows > num_perm {
-            return err(format!(
-                "--bands x --rows ({bands} x {rows}) must be positive and at most --num-perm ({num_perm})"
-            ));
-        }
-        Ok(Params {
-            unit,
-            ngram,
-            num_perm,
-            bands,
-            rows,
-            threshold,
-            seed,
-            scheme: Scheme::Classic,
-            verify,
-            keep,
-            passages: Some(PassageParams::default()),
-        })
-    }
-}
-
-impl Default for Params {
-    fn default() -> Params {
-        Params::new(
-            Unit::Word,
-            5,
-            128,
-            None,
-            None,
-            0.8,
-            42,
-            Verify::Exact,
-            KeepPolicy::First,
-        )
-        .expect("defaults are valid")
-    }
-}
-
-/// What the scan is doing, for progress displays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Stage {
-    /// Reading, hashing and signing documents.
-    Reading = 0,
-    /// Re-reading candidate documents and verifying pairs.
-    Verifying = 1,
-    /// Building clusters.
-    Clustering = 2,
-    /// Aligning repeated passages.
-    Passages = 3,
-    /// Reading back what the report shows (previews, line numbers).
-    Finishing = 4,
-}
-
-/// Counters a scan updates as it goes; another thread may read them at any time.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Raw input bytes read so far in the current pass.
-    pub bytes: AtomicU64,
-    /// Bytes the current pass will read in all (0 when unknown).
-    pub total: AtomicU64,
-    /// Documents processed so far in the current pass.
-    pub docs: AtomicU64,
-    stage: AtomicU8,
-    marks: std::sync::Mutex<Vec<(Stage, std::time::Instant, Option<std::time::Duration>)>>,
-}
-
-/// A stage's wall time and, where the platform tells, the CPU time the process spent in it
-/// (all threads): their ratio is how many cores the stage kept busy.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StageTime {
-    /// The stage.
-    pub stage: Stage,
-    /// Wall-clock time.
-    pub wall: std::time::Duration,
-    /// User + system CPU time of the whole process.
-    pub cpu: Option<std::time::Duration>,
-}
-
-/// CPU time of this process so far (user + system, all threads), where `/proc` tells it.
-fn process_cpu_time() -> Option<std::time::Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) may hold spaces; the fields after it are space-separated.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    // Linux reports these in USER_HZ, 100 on every architecture it supports.
-    Some(std::time::Duration::from_millis((utime + stime) * 10))
-}
-
-impl Progress {
-    /// The current stage.
-    pub fn stage(&self) -> Stage {
-        match self.stage.load(Ordering::Relaxed) {
-            0 => Stage::Reading,
-            1 => Stage::Verifying,
-            2 => Stage::Clustering,
-            3 => Stage::Passages,
-            _ => Stage::Finishing,
-        }
-    }
-
-    /// How long each stage took, in order (complete once the scan has returned).
-    pub fn stage_times(&self) -> Vec<StageTime> {
-        let marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
-        marks
-            .windows(2)
-            .map(|w| StageTime {
-                stage: w[0].0,
-                wall: w[1].1 - w[0].1,
-                cpu: w[1].2.zip(w[0].2).map(|(b, a)| b.saturating_sub(a)),
-            })
-            .collect()
-    }
-
-    fn mark(&self, stage: Stage) {
-        let mut marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
-        marks.push((stage, std::time::Instant::now(), process_cpu_time()));
-    }
-
-    fn enter(&self, stage: Stage, total: u64) {
-        self.mark(stage);
-        self.bytes.store(0, Ordering::Relaxed);
-        self.docs.store(0, Ordering::Relaxed);
-        self.total.store(total, Ordering::Relaxed);
-        self.stage.store(stage as u8, Ordering::Relaxed);
-    }
-}
-
-/// Why a scan stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum ScanError {
-    /// Reading the corpus failed as a whole (not one bad input: those are skipped).
-    #[error(transparent)]
-    Corpus(#[from] CorpusError),
-    /// `--strict` and an input could not be used.
-    #[error("{}{}: {} (--strict stops at the first bad input)", .0.path, .0.line.map(|l| format!(":{l}")).unwrap_or_default(), .0.reason)]
-    Strict(Skipped),
-    /// The temporary file of word hashes could not be read back.
-    #[error("reading the scan's temporary file")]
-    Spill(#[source] std::io::Error),
-    /// A document read in the first pass was different when read again.
-    #[error("{id}: the document changed while it was being scanned")]
-    Changed {
-        /// The document's id.
-        id: String,
-    },
-}
-
-/// Per-document state kept between passes: small and fixed-size, whatever the text length.
-#[derive(Debug, Default)]
-pub struct DocTable {
-    id_text: String,
-    id_ends: Vec<usize>,
-    /// Where each document can be read again.
-    pub locs: Vec<DocLoc>,
-    /// Size of each document's text in bytes.
-    pub bytes: Vec<u64>,
-    /// xxh3-128 of each document's bytes.
-    pub content: Vec<u128>,
-    /// Number of shingles (with repeats); 0 for documents with no words.
-    pub shingles: Vec<u32>,
-    /// Number of words.
-    pub words: Vec<u32>,
-    /// The first document with the same bytes, for exact duplicates; the document itself otherwise.
-    pub original: Vec<u32>,
-    /// Whether the text had invalid UTF-8.
-    pub lossy: Vec<bool>,
-}
-
-impl DocTable {
-    /// Number of documents.
-    pub fn len(&self) -> usize {
-        self.locs.len()
-    }
-
-    /// True when no document was read.
-    pub fn is_empty(&self) -> bool {
-        self.locs.is_empty()
-    }
-
-    /// The id of document `d`.
-    pub fn id(&self, d: u32) -> &str {
-        let d = d as usize;
-        let start = if d == 0 { 0 } else { self.id_ends[d - 1] };
-        &self.id_text[start..self.id_ends[d]]
-    }
-
-    /// Approximate heap bytes held per document (for the README's memory figure and tests).
-    pub fn heap_bytes(&self) -> usize {
-        self.id_text.capacity()
-            + self.id_ends.capacity() * 8
-            + self.locs.capacity() * std::mem::size_of::<DocLoc>()
-            + self.bytes.capacity() * 8
-            + self.content.capacity() * 16
-            + self.shingles.capacity() * 4
-            + self.words.capacity() * 4
-            + self.original.capacity() * 4
-            + self.lossy.capacity()
-    }
-}
-
-/// A verified near-duplicate pair.
-pub use crate::verify::Verified as Pair;
-
-/// One cluster: documents connected by exact duplication or verified pairs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Cluster {
-    /// The member a cleanup keeps.
-    pub kept: u32,
-    /// The other members, in input order, each with its similarity to `kept`.
-    pub members: Vec<(u32, f64)>,
-}
-
-/// The outcome of a scan, in document indices; [`crate::report`] turns it into reports.
-#[derive(Debug)]
-pub struct ScanResult {
-    /// The inputs, kept open (standard input stays spooled) for stages that read them again.
-    pub corpus: Corpus,
-    /// Documents `0..prior` come from an index (see [`scan_against`]), the rest from `corpus`.
-    pub prior: u32,
-    /// The parameters used.
-    pub params: Params,
-    /// Per-document state.
-    pub docs: DocTable,
-    /// Inputs that could not be used, sorted by path, then line.
-    pub skipped: Vec<Skipped>,
-    /// Candidate pairs proposed by LSH.
-    pub candidate_pairs: usize,
-    /// Near-duplicate pairs that passed verification (exact duplicates not included).
-    pub pairs: Vec<Pair>,
-    /// Clusters in canonical order (largest first, then by first member).
-    pub clusters: Vec<Cluster>,
-    /// A short one-line preview of every document that is in a cluster.
-    pub previews: FxHashMap<u32, String>,
-    /// Repeated passages, the ones a cleanup would cut most first.
-    pub passages: Vec<PassageFound>,
-    /// Documents holding a passage more than once, with the bytes a cleanup of those repeats
-    /// would cut, in document order.
-    pub self_repeating: Vec<(u32, u64)>,
-    /// Documents holding at least one occurrence of a passage.
-    pub passage_documents: u64,
-    /// Bytes in passage occurrences beyond each passage's first (overlaps counted once).
-    pub passage_cut_bytes: u64,
-    /// Things the user should know that did not change the findings (e.g. a slower path
-    /// taken because no temporary file could be written).
-    pub warnings: Vec<String>,
-}
-
-/// A repeated passage as reported.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PassageFound {
-    /// Length of the first occurrence in words.
-    pub words: u64,
-    /// Length of the first occurrence in bytes.
-    pub bytes: u64,
-    /// Lowest identity among the alignments that make up the passage.
-    pub identity: f64,
-    /// The start of the first occurrence, on one line.
-    pub preview: String,
-    /// Every occurrence, in document order.
-    pub occurrences: Vec<OccurrenceFound>,
-}
-
-/// One occurrence of a passage, located in its document's original bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OccurrenceFound {
-    /// Document index.
-    pub doc: u32,
-    /// First byte.
-    pub start: u64,
-    /// One past the last byte.
-    pub end: u64,
-    /// 1-based line of the first byte.
-    pub line_start: u64,
-    /// 1-based line of the last byte.
-    pub line_end: u64,
-    /// xxh3-64 of the occurrence's word hashes: identifies its words whatever file (or index)
-    /// it is in and however it is formatted.
-    pub hash: u64,
-}
 
 /// Per-thread reusable buffers for pass 1 and 2.
 #[derive(Default)]
@@ -433,12 +87,10 @@ struct Pending {
 /// Runs a scan of `inputs` (paths; `-` is standard input).
 pub fn scan(
     inputs: &[std::path::PathBuf],
-    params: &Params,
-    read: &ReadOptions,
-    strict: bool,
+    options: &ScanOptions,
     progress: &Progress,
 ) -> Result<ScanResult, ScanError> {
-    scan_against(inputs, None, params, read, strict, progress)
+    scan_against(inputs, None, options, progress)
 }
 
 /// Source number marking documents that come from an index in [`DocLoc::source`].
@@ -450,11 +102,16 @@ const PRIOR_SOURCE: u32 = u32::MAX;
 pub fn scan_against(
     inputs: &[std::path::PathBuf],
     prior: Option<&Index>,
-    params: &Params,
-    read: &ReadOptions,
-    strict: bool,
+    options: &ScanOptions,
     progress: &Progress,
 ) -> Result<ScanResult, ScanError> {
+    let ScanOptions {
+        params,
+        read,
+        strict,
+        tuning,
+    } = options;
+    let strict = *strict;
     let corpus = Corpus::discover(inputs, read)?;
     let mut skipped = corpus.skipped.clone();
     if strict && let Some(s) = skipped.first() {
@@ -503,7 +160,7 @@ pub fn scan_against(
     let mut warnings = Vec::new();
     // Later passes need only the words of word-shingled documents; character shingles and
     // estimated verification without passages read nothing again.
-    let spill = (spill_enabled()
+    let spill = (tuning.spill
         && params.unit == Unit::Word
         && (params.verify == Verify::Exact || params.passages.is_some()))
     .then(SpillWriter::new)
@@ -701,7 +358,7 @@ pub fn scan_against(
             })
         }
         Verify::Exact => {
-            let sims = jaccard_blocked(src, &docs, &candidates, params, progress)?;
+            let sims = jaccard_blocked(src, &docs, &candidates, params, tuning, progress)?;
             candidates
                 .iter()
                 .zip(&sims)
@@ -741,7 +398,7 @@ pub fn scan_against(
     missing.sort_unstable();
     missing.dedup();
     let sims = match params.verify {
-        Verify::Exact => jaccard_blocked(src, &docs, &missing, params, progress)?,
+        Verify::Exact => jaccard_blocked(src, &docs, &missing, params, tuning, progress)?,
         Verify::Estimate => {
             let n = params.num_perm;
             let sig = |d: u32| &sigs[d as usize * n..(d as usize + 1) * n];
@@ -1343,12 +1000,11 @@ fn load_block(
 /// hashes, band keys, passage fingerprints), detecting nothing. Returns the inputs skipped.
 pub fn index_documents(
     inputs: &[std::path::PathBuf],
-    params: &Params,
-    read: &ReadOptions,
-    strict: bool,
+    options: &ScanOptions,
     progress: &Progress,
     index: &mut Index,
 ) -> Result<Vec<Skipped>, ScanError> {
+    let (params, read, strict) = (&options.params, &options.read, options.strict);
     let corpus = Corpus::discover(inputs, read)?;
     let mut skipped = corpus.skipped.clone();
     if strict && let Some(s) = skipped.first() {
@@ -1441,36 +1097,6 @@ pub fn excerpts(
         out.insert(d, (text, cut));
     })?;
     failure.map_or(Ok(out), Err)
-}
-
-/// Characters in a document preview.
-pub const PREVIEW_CHARS: usize = 72;
-
-/// The first `max` characters of `text` on one line, whitespace collapsed, `…` when cut.
-pub fn preview(text: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(&text[..text.len().min(max * 8)]);
-    let mut out = String::new();
-    let mut count = 0;
-    for word in text.split_whitespace() {
-        if count > 0 {
-            if count + 1 >= max {
-                out.push('…');
-                return out;
-            }
-            out.push(' ');
-            count += 1;
-        }
-        for c in word.chars() {
-            if count >= max {
-                out.push('…');
-                return out;
-            }
-            // Control characters would garble a terminal.
-            out.push(if c.is_control() { '\u{fffd}' } else { c });
-            count += 1;
-        }
-    }
-    out
 }
 
 fn sketch(
@@ -1673,7 +1299,7 @@ fn decode_back(
 }
 
 /// Exact Jaccard similarity of each pair (`a < b`; sorted or not), holding at most
-/// [`VERIFY_BLOCK_SHINGLES`] shingles of sets in memory at a time: the documents of the pairs
+/// [`Tuning::verify_block_shingles`] shingles of sets in memory at a time: the documents of the pairs
 /// are cut into blocks in document order; each block's sets are loaded and its pairs within
 /// the block computed, then the later partners of its documents are streamed past it.
 fn jaccard_blocked(
@@ -1681,6 +1307,7 @@ fn jaccard_blocked(
     docs: &DocTable,
     pairs: &[(u32, u32)],
     params: &Params,
+    tuning: &Tuning,
     progress: &Progress,
 ) -> Result<Vec<f64>, ScanError> {
     let mut out = vec![0.0; pairs.len()];
@@ -1689,7 +1316,7 @@ fn jaccard_blocked(
     let mut involved: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
     involved.par_sort_unstable();
     involved.dedup();
-    let budget = verify_block_shingles();
+    let budget = tuning.verify_block_shingles;
     let mut start = 0;
     while start < involved.len() {
         let mut end = start;
@@ -1740,18 +1367,6 @@ fn jaccard_blocked(
         start = end;
     }
     Ok(out)
-}
-
-/// Shingles (8 bytes each) of verification sets held in memory at once, by default (256 MiB);
-/// the environment variable `DUPSIFT_VERIFY_BLOCK_SHINGLES` sets another budget (a smaller one
-/// trades memory for more passes over the candidate documents; results do not change).
-pub const VERIFY_BLOCK_SHINGLES: usize = 32 << 20;
-
-fn verify_block_shingles() -> usize {
-    std::env::var("DUPSIFT_VERIFY_BLOCK_SHINGLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(VERIFY_BLOCK_SHINGLES)
 }
 
 /// Shingle sets of documents `need` (sorted).
@@ -1816,13 +1431,6 @@ fn view_words<'a>(view: View<'a>, s: &'a mut Scratch) -> &'a [u64] {
             &s.words
         }
     }
-}
-
-/// Whether pass 1 may keep word hashes in a temporary file (the default). `DUPSIFT_SPILL=0`
-/// turns it off: later passes then read and tokenise the text again, with the same results
-/// (a test compares the two).
-fn spill_enabled() -> bool {
-    std::env::var_os("DUPSIFT_SPILL").is_none_or(|v| v != "0")
 }
 
 fn spill_warning(e: &std::io::Error) -> String {
@@ -2014,37 +1622,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_params_are_recall_oriented() {
-        let p = Params::default();
-        assert_eq!((p.unit, p.ngram, p.num_perm), (Unit::Word, 5, 128));
-        assert!(lsh::candidate_probability(0.8, p.bands, p.rows) > 0.995);
-    }
-
-    #[test]
-    fn params_are_validated() {
-        let mk = |np, b, r, t| {
-            Params::new(
-                Unit::Word,
-                5,
-                np,
-                b,
-                r,
-                t,
-                1,
-                Verify::Exact,
-                KeepPolicy::First,
-            )
-        };
-        assert!(mk(128, Some(16), Some(8), 0.8).is_ok());
-        assert!(mk(128, Some(16), Some(9), 0.8).is_err());
-        assert!(mk(100, None, None, 0.8).is_err());
-        assert!(mk(128, None, None, 0.0).is_err());
-        assert!(mk(128, None, None, 1.5).is_err());
-        assert_eq!(mk(128, Some(32), None, 0.8).map(|p| p.rows), Ok(4));
-        assert_eq!(mk(128, None, Some(8), 0.8).map(|p| p.bands), Ok(16));
-    }
-
-    #[test]
     fn a_words_block_finds_its_documents_dense_or_sparse() {
         for docs in [vec![3u32, 4, 6, 7, 9], vec![5, 1000, 70_000]] {
             let mut block = WordsBlock::default();
@@ -2109,18 +1686,5 @@ mod tests {
                 (3, 4, RUN_WORDS * 3 / 2, RUN_WORDS * 3 / 2)
             ]
         );
-    }
-
-    #[test]
-    fn previews_are_one_short_line() {
-        assert_eq!(preview(b"  Hello\n\n  world  ", 72), "Hello world");
-        assert_eq!(preview(b"abcdef", 3), "abc…");
-        assert_eq!(preview(b"a\x07b", 10), "a\u{fffd}b");
-        assert_eq!(preview(b"", 10), "");
-        // A word ending right at the limit leaves no room for the next one.
-        assert_eq!(preview(b"abc def", 3), "abc…");
-        assert_eq!(preview(b"abc def", 4), "abc…");
-        assert_eq!(preview(b"abc def", 5), "abc d…");
-        assert_eq!(preview(b"abc def", 7), "abc def");
     }
 }

@@ -15,7 +15,8 @@ mod tsv;
 use serde::Serialize;
 
 use crate::corpus::Skipped;
-use crate::scan::{Params, ScanResult};
+use crate::params::Params;
+use crate::result::ScanResult;
 
 pub use gate::{
     CHECK_FORMAT_VERSION, write_check_github, write_check_json, write_check_sarif, write_check_text,
