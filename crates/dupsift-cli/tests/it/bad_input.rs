@@ -441,3 +441,39 @@ fn regression_strict_invalid_utf8_in_jsonl_names_the_file_and_line() {
         run.stderr
     );
 }
+
+/// `index build --strict` and `index add --strict` refuse invalid UTF-8 as `scan --strict`
+/// does (they used to index the document lossily and exit 0), naming the file and line; the
+/// index file is then not written (or left as it was).
+#[test]
+fn regression_index_strict_refuses_invalid_utf8_like_scan() {
+    let t = TempCorpus::new();
+    t.file(
+        "good/a.txt",
+        b"a clean document with enough words to be indexed",
+    );
+    t.file(
+        "d/data.jsonl",
+        b"{\"id\": \"ok\", \"text\": \"fine text here\"}\n{\"id\": \"rec-7\", \"text\": \"caf\xe9 au lait\"}\n",
+    );
+    // Without --strict the record is indexed (lossily).
+    t.run(&["index", "build", "d", "-o", "lenient.dsx"])
+        .success();
+    let run = t
+        .run(&["index", "build", "--strict", "d", "-o", "strict.dsx"])
+        .usage_error();
+    assert!(
+        run.stderr.contains("data.jsonl:2") && run.stderr.contains("invalid UTF-8"),
+        "stderr does not name data.jsonl:2: {}",
+        run.stderr
+    );
+    assert!(!t.path().join("strict.dsx").exists(), "no index is written");
+    t.run(&["index", "build", "good", "-o", "good.dsx"])
+        .success();
+    let before = std::fs::read(t.path().join("good.dsx")).unwrap();
+    let run = t
+        .run(&["index", "add", "--strict", "good.dsx", "d"])
+        .usage_error();
+    assert!(run.stderr.contains("data.jsonl:2"), "{}", run.stderr);
+    assert_eq!(std::fs::read(t.path().join("good.dsx")).unwrap(), before);
+}
