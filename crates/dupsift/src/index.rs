@@ -60,18 +60,35 @@ pub struct IndexParams {
 pub const HASH_FORMAT: u32 = 1;
 
 impl IndexParams {
-    /// The index parameters of scan parameters.
+    /// The index parameters of scan parameters: the ones that shape band keys, shingles and
+    /// fingerprints, taken from `p` (whose every field is named here, so that a new
+    /// parameter cannot be forgotten: it is either stored or said not to matter).
     pub fn of(p: &Params) -> IndexParams {
+        let Params {
+            unit,
+            ngram,
+            num_perm,
+            bands,
+            rows,
+            threshold,
+            seed,
+            scheme,
+            // Which pairs are verified how, and which member is kept, are decided when the
+            // index is used, not stored in it.
+            verify: _,
+            keep: _,
+            ref passages,
+        } = *p;
         IndexParams {
-            unit: p.unit,
-            ngram: p.ngram,
-            num_perm: p.num_perm,
-            bands: p.bands,
-            rows: p.rows,
-            threshold: p.threshold,
-            seed: p.seed,
-            scheme: p.scheme,
-            min_passage: p.passages.as_ref().map(|pp| pp.min_words),
+            unit,
+            ngram,
+            num_perm,
+            bands,
+            rows,
+            threshold,
+            seed,
+            scheme,
+            min_passage: passages.as_ref().map(|pp| pp.min_words),
             hash_format: HASH_FORMAT,
         }
     }

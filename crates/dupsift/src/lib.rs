@@ -43,6 +43,7 @@ pub mod error;
 pub mod options;
 pub mod params;
 pub mod progress;
+pub mod ranges;
 pub mod result;
 
 // The kernels, one module per stage.

@@ -13,6 +13,7 @@ use crate::error::ScanError;
 use crate::index::IndexDoc;
 use crate::passages::Passage;
 use crate::progress::Progress;
+use crate::ranges::union_lengths;
 use crate::result::{Cluster, DocTable, OccurrenceFound, PREVIEW_CHARS, PassageFound, preview};
 use crate::shingle;
 
@@ -201,7 +202,7 @@ fn locate_in_text(
             need as usize,
             guess + guess / 16,
             &mut s.tokens,
-            &mut s.words,
+            &mut s.word_hashes,
             &mut s.spans,
         );
     }
@@ -218,7 +219,9 @@ fn locate_in_text(
                 end,
                 line_start: line_of(&doc.text, start),
                 line_end: line_of(&doc.text, end.saturating_sub(1).max(start)),
-                hash: shingle::words_hash(&s.words[o.words.start as usize..o.words.end as usize]),
+                hash: shingle::words_hash(
+                    &s.word_hashes[o.words.start as usize..o.words.end as usize],
+                ),
             };
             let pv =
                 (k == 0).then(|| preview(&doc.text[start as usize..end as usize], PREVIEW_CHARS));
@@ -255,35 +258,8 @@ fn passage_totals(found: &mut [PassageFound]) -> (Vec<(u32, u64)>, u64, u64) {
     }
     holders.sort_unstable();
     holders.dedup();
-    let union = |mut v: Vec<(u32, u64, u64)>| -> Vec<(u32, u64)> {
-        v.sort_unstable();
-        let mut out: Vec<(u32, u64)> = Vec::new();
-        let mut cur: Option<(u32, u64, u64)> = None;
-        for (d, s, e) in v {
-            match cur {
-                Some((cd, cs, ce)) if cd == d && s <= ce => cur = Some((cd, cs, ce.max(e))),
-                _ => {
-                    if let Some((cd, cs, ce)) = cur {
-                        push_sum(&mut out, cd, ce - cs);
-                    }
-                    cur = Some((d, s, e));
-                }
-            }
-        }
-        if let Some((cd, cs, ce)) = cur {
-            push_sum(&mut out, cd, ce - cs);
-        }
-        out
-    };
-    let total = union(cut).iter().map(|x| x.1).sum();
-    (union(self_cut), holders.len() as u64, total)
-}
-
-fn push_sum(out: &mut Vec<(u32, u64)>, doc: u32, n: u64) {
-    match out.last_mut() {
-        Some(last) if last.0 == doc => last.1 += n,
-        _ => out.push((doc, n)),
-    }
+    let total = union_lengths(cut).iter().map(|x| x.1).sum();
+    (union_lengths(self_cut), holders.len() as u64, total)
 }
 
 /// Widens `[start, end)` over punctuation touching it (closing quotes and full stops after,

@@ -357,7 +357,7 @@ pub fn index_documents(
                         content,
                         keys: sk.keys,
                         fingerprints: sk.fingerprints,
-                        words: s.words.clone(),
+                        words: s.word_hashes.clone(),
                     }
                 })
                 .collect();

@@ -15,29 +15,48 @@ use crate::shingle::{self, Unit};
 use crate::tokenize::{Tokens, tokenize};
 use crate::verify::{Verify, jaccard_sorted};
 
-/// Per-thread reusable buffers for pass 1 and 2.
+/// Per-thread reusable buffers of every pass, so that a document costs no allocation.
+///
+/// Words, as the scan speaks of them: a *word* is a folded word of the text; its *word hash*
+/// is the seeded 64-bit xxh3 of the folded bytes ([`shingle::text_word_hashes`], what indexes
+/// store); a *spilled word* is that hash truncated to 32 bits ([`passages::Words`], what the
+/// spill holds and what exact verification and alignment compare). Counts of words are
+/// [`crate::result::DocTable::words`]; passage lengths and positions are in words.
 #[derive(Default)]
 pub(super) struct Scratch {
+    /// Tokens of the general tokenizer (character shingles, and spans).
     pub tokens: Tokens,
+    /// The shingler's buffers.
     pub shingle: shingle::Scratch,
-    pub words: Vec<u64>,
+    /// The document's word hashes.
+    pub word_hashes: Vec<u64>,
+    /// The document's shingle hashes (with repeats).
     pub hashes: Vec<u64>,
+    /// Passage gram hashes.
     pub grams: Vec<u64>,
+    /// Bytes of the window being hashed.
     pub window: Vec<u8>,
+    /// The MinHash signature.
     pub sig: Vec<u32>,
+    /// Byte spans of the words (the last read).
     pub spans: Vec<std::ops::Range<usize>>,
-    /// 32-bit word hashes (what the spill holds), when they come from elsewhere.
-    pub words32: Vec<u32>,
+    /// Spilled words, when they come from elsewhere (an index, the text).
+    pub spill_words: Vec<u32>,
 }
 
 /// What pass 1 keeps of one document besides its [`crate::result::DocTable`] row.
 pub(super) struct Sketch {
+    /// Shingles, with repeats.
     pub shingles: u32,
+    /// Words.
     pub words: u32,
     /// The 32-bit word hashes for the spill; empty when not spilling.
     pub spilled: Vec<u32>,
+    /// Band keys.
     pub keys: Vec<u64>,
+    /// The signature with `--verify estimate`; empty otherwise.
     pub sig: Vec<u32>,
+    /// Passage fingerprints (hash, word position).
     pub fingerprints: Vec<(u64, u32)>,
 }
 
@@ -51,12 +70,12 @@ pub(super) fn sketch(
     s.hashes.clear();
     match params.unit {
         Unit::Word => {
-            shingle::text_word_hashes(text, &mut s.tokens, &mut s.words);
-            shingle::gram_hashes(&s.words, params.ngram, &mut s.window, &mut s.hashes);
+            shingle::text_word_hashes(text, &mut s.tokens, &mut s.word_hashes);
+            shingle::gram_hashes(&s.word_hashes, params.ngram, &mut s.window, &mut s.hashes);
         }
         Unit::Char => {
             tokenize(text, &mut s.tokens);
-            shingle::word_hashes(&s.tokens, &mut s.words);
+            shingle::word_hashes(&s.tokens, &mut s.word_hashes);
             shingle::shingles(
                 &s.tokens,
                 params.unit,
@@ -75,13 +94,19 @@ pub(super) fn sketch(
     if let Some(pp) = &params.passages
         && text.len() <= u32::MAX as usize
     {
-        passages::fingerprints(&s.words, pp, &mut s.grams, &mut s.window, &mut fingerprints);
+        passages::fingerprints(
+            &s.word_hashes,
+            pp,
+            &mut s.grams,
+            &mut s.window,
+            &mut fingerprints,
+        );
     }
     Sketch {
         shingles: s.hashes.len().min(u32::MAX as usize) as u32,
-        words: s.words.len().min(u32::MAX as usize) as u32,
+        words: s.word_hashes.len().min(u32::MAX as usize) as u32,
         spilled: if spill {
-            passages::words(&s.words)
+            passages::words(&s.word_hashes)
         } else {
             Vec::new()
         },
@@ -159,9 +184,9 @@ impl Signer {
             let s = &mut self.scratch;
             match self.params.unit {
                 Unit::Word => {
-                    shingle::text_word_hashes(text, &mut s.tokens, &mut s.words);
-                    passages::words_into(&s.words, &mut s.words32);
-                    word_set(&s.words32, self.params.ngram, set);
+                    shingle::text_word_hashes(text, &mut s.tokens, &mut s.word_hashes);
+                    passages::words_into(&s.word_hashes, &mut s.spill_words);
+                    word_set(&s.spill_words, self.params.ngram, set);
                 }
                 Unit::Char => {
                     tokenize(text, &mut s.tokens);

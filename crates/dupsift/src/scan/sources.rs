@@ -54,8 +54,8 @@ pub(super) fn view_words<'a>(view: View<'a>, s: &'a mut Scratch) -> &'a [u64] {
     match view {
         View::Words(d) => &d.words,
         View::Text(doc) => {
-            shingle::text_word_hashes(&doc.text, &mut s.tokens, &mut s.words);
-            &s.words
+            shingle::text_word_hashes(&doc.text, &mut s.tokens, &mut s.word_hashes);
+            &s.word_hashes
         }
     }
 }
@@ -194,10 +194,10 @@ pub(super) fn load_words<T: Send>(
 ) -> Result<(), ScanError> {
     let Some(spill) = src.spill else {
         let from_view = |d: u32, view: View<'_>, s: &mut Scratch| {
-            let mut words = std::mem::take(&mut s.words32);
+            let mut words = std::mem::take(&mut s.spill_words);
             passages::words_into(view_words(view, s), &mut words);
             let out = build(d, &words, s);
-            s.words32 = words;
+            s.spill_words = words;
             out
         };
         return load_chunks(src, docs, want, progress, from_view, f);
@@ -208,7 +208,7 @@ pub(super) fn load_words<T: Send>(
         let built: Result<Vec<(u32, T)>, ScanError> = part
             .par_iter()
             .map_init(Scratch::default, |s, &d| {
-                let mut words = std::mem::take(&mut s.words32);
+                let mut words = std::mem::take(&mut s.spill_words);
                 if d < src.prior_docs {
                     let doc = &src
                         .prior
@@ -221,7 +221,7 @@ pub(super) fn load_words<T: Send>(
                         .map_err(ScanError::Spill)?;
                 }
                 let out = build(d, &words, s);
-                s.words32 = words;
+                s.spill_words = words;
                 Ok((d, out))
             })
             .collect();
