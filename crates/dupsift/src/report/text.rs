@@ -1,5 +1,6 @@
 //! The human report: a summary a person can read at a glance, then the clusters with each
-//! member's similarity and a preview, then what was skipped and why.
+//! member's similarity and a preview, the repeated passages with where they occur, the
+//! documents that repeat themselves, and what was skipped and why.
 
 use std::io::{self, Write};
 
@@ -40,6 +41,16 @@ pub fn write_text(
     max_passages: usize,
     mut w: impl Write,
 ) -> io::Result<()> {
+    write_heading(report, &mut w)?;
+    write_totals(report, &mut w)?;
+    write_clusters(report, max_clusters, &mut w)?;
+    write_passages(report, max_passages, &mut w)?;
+    write_self_repeating(report, max_passages, &mut w)?;
+    write_skipped(report, &mut w)
+}
+
+/// What was read and with which parameters, then a blank line.
+fn write_heading(report: &Report, w: &mut impl Write) -> io::Result<()> {
     let s = &report.summary;
     let p = &report.params;
     writeln!(
@@ -68,7 +79,14 @@ pub fn write_text(
             crate::verify::Verify::Estimate => "estimated",
         }
     )?;
-    writeln!(w)?;
+    writeln!(w)
+}
+
+/// The totals, in sentences: clusters and what a cleanup would remove, passages and what a
+/// passage cleanup would cut, invalid UTF-8.
+fn write_totals(report: &Report, w: &mut impl Write) -> io::Result<()> {
+    let s = &report.summary;
+    let p = &report.params;
     let in_clusters = s.clusters + s.duplicate_documents;
     writeln!(
         w,
@@ -90,7 +108,7 @@ pub fn write_text(
         human_bytes(s.duplicate_bytes),
         percent(s.duplicate_bytes, s.bytes)
     )?;
-    if report.params.passages.is_some() {
+    if p.passages.is_some() {
         writeln!(
             w,
             "{} repeated {} in {}; {} {}. A passage cleanup would cut {} ({} of bytes).",
@@ -118,8 +136,13 @@ pub fn write_text(
             plural(s.invalid_utf8_documents, "document", "documents")
         )?;
     }
+    Ok(())
+}
 
-    for c in report.clusters.iter().take(max_clusters) {
+/// The first `max` clusters, each member with its similarity and (unless an exact copy) a
+/// preview.
+fn write_clusters(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
+    for c in report.clusters.iter().take(max) {
         writeln!(w)?;
         writeln!(w, "Cluster {}: {} documents", c.id, c.members.len() + 1)?;
         writeln!(w, "  keep    {}  ({})", c.kept, human_bytes(c.kept_bytes))?;
@@ -136,19 +159,20 @@ pub fn write_text(
             }
         }
     }
-    if report.clusters.len() > max_clusters {
-        writeln!(w)?;
-        writeln!(
-            w,
-            "... and {} (all of them are in --format json).",
-            plural(
-                (report.clusters.len() - max_clusters) as u64,
-                "more cluster",
-                "more clusters"
-            )
-        )?;
-    }
-    for p in report.passages.iter().take(max_passages) {
+    write_not_listed(
+        w,
+        report.clusters.len(),
+        max,
+        "more cluster",
+        "more clusters",
+    )
+}
+
+/// The first `max` passages, each with its first occurrences.
+fn write_passages(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
+    // A few occurrences keep a passage to a glance; the JSON report lists --max-occurrences.
+    const SHOWN: usize = 10;
+    for p in report.passages.iter().take(max) {
         writeln!(w)?;
         writeln!(
             w,
@@ -160,7 +184,6 @@ pub fn write_text(
             p.identity
         )?;
         writeln!(w, "          \"{}\"", p.preview)?;
-        const SHOWN: usize = 10;
         for o in p.occurrences.iter().take(SHOWN) {
             writeln!(
                 w,
@@ -176,47 +199,71 @@ pub fn write_text(
             )?;
         }
     }
-    if report.passages.len() > max_passages {
+    write_not_listed(
+        w,
+        report.passages.len(),
+        max,
+        "more passage",
+        "more passages",
+    )
+}
+
+/// The line after a list cut to its first `max` items, when it was cut.
+fn write_not_listed(
+    w: &mut impl Write,
+    items: usize,
+    max: usize,
+    one: &str,
+    many: &str,
+) -> io::Result<()> {
+    if items > max {
         writeln!(w)?;
         writeln!(
             w,
             "... and {} (all of them are in --format json).",
-            plural(
-                (report.passages.len() - max_passages) as u64,
-                "more passage",
-                "more passages"
-            )
+            plural((items - max) as u64, one, many)
         )?;
     }
-    if !report.self_repeating.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "Documents that repeat themselves:")?;
-        for d in report.self_repeating.iter().take(max_passages) {
-            writeln!(
-                w,
-                "  {}  {} of {} repeated ({})",
-                d.doc,
-                human_bytes(d.cut_bytes),
-                human_bytes(d.bytes),
-                percent(d.cut_bytes, d.bytes)
-            )?;
-        }
-        if report.self_repeating.len() > max_passages {
-            writeln!(
-                w,
-                "  ... and {} more",
-                report.self_repeating.len() - max_passages
-            )?;
-        }
+    Ok(())
+}
+
+/// The first `max` documents that repeat themselves, with how much of each is repeated.
+fn write_self_repeating(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
+    if report.self_repeating.is_empty() {
+        return Ok(());
     }
-    if !report.skipped.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "Skipped {}:", plural(s.skipped, "input", "inputs"))?;
-        for k in &report.skipped {
-            match k.line {
-                Some(l) => writeln!(w, "  {}:{l}: {}", k.path, k.reason)?,
-                None => writeln!(w, "  {}: {}", k.path, k.reason)?,
-            }
+    writeln!(w)?;
+    writeln!(w, "Documents that repeat themselves:")?;
+    for d in report.self_repeating.iter().take(max) {
+        writeln!(
+            w,
+            "  {}  {} of {} repeated ({})",
+            d.doc,
+            human_bytes(d.cut_bytes),
+            human_bytes(d.bytes),
+            percent(d.cut_bytes, d.bytes)
+        )?;
+    }
+    if report.self_repeating.len() > max {
+        writeln!(w, "  ... and {} more", report.self_repeating.len() - max)?;
+    }
+    Ok(())
+}
+
+fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
+    if report.skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "Skipped {}:",
+        plural(report.summary.skipped, "input", "inputs")
+    )?;
+    for k in &report.skipped {
+        match k.line {
+            Some(l) => writeln!(w, "  {}:{l}: {}", k.path, k.reason)?,
+            None => writeln!(w, "  {}: {}", k.path, k.reason)?,
         }
     }
     Ok(())
