@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::text::human_bytes;
-use super::{ClusterReport, PassageReport, Report};
+use super::{ClusterReport, PassageReport, Report, percent, similarity};
 use crate::tokenize::{Tokens, tokenize};
 
 /// Clusters and passages (each) whose text is shown.
@@ -296,13 +296,6 @@ fn write_head(report: &Report, w: &mut impl Write) -> io::Result<()> {
 /// The summary table (each value tagged with its JSON key) and the chart of similarities.
 fn write_summary(report: &Report, w: &mut impl Write) -> io::Result<()> {
     let s = &report.summary;
-    let pct = |a: u64, b: u64| {
-        if b == 0 {
-            "0%".to_string()
-        } else {
-            format!("{:.1}%", a as f64 * 100.0 / b as f64)
-        }
-    };
     writeln!(
         w,
         "<h2>Summary</h2><table class=\"summary\" id=\"summary\">"
@@ -323,7 +316,7 @@ fn write_summary(report: &Report, w: &mut impl Write) -> io::Result<()> {
             format!(
                 "{} ({})",
                 s.duplicate_bytes,
-                pct(s.duplicate_bytes, s.bytes)
+                percent(s.duplicate_bytes, s.bytes)
             ),
         ),
         (
@@ -348,7 +341,7 @@ fn write_summary(report: &Report, w: &mut impl Write) -> io::Result<()> {
             format!(
                 "{} ({})",
                 s.passage_cut_bytes,
-                pct(s.passage_cut_bytes, s.bytes)
+                percent(s.passage_cut_bytes, s.bytes)
             ),
         ),
     ];
@@ -428,11 +421,7 @@ fn write_cluster(c: &ClusterReport, texts: Option<&Texts>, w: &mut impl Write) -
             w,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&m.doc),
-            if m.exact {
-                "exact".to_string()
-            } else {
-                format!("{:.3}", m.similarity)
-            },
+            similarity(m),
             m.bytes
         )?;
     }

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{Report, percent, similarity};
 
 /// Human-readable size: `512 B`, `3.9 KB`, `1.2 MB` (powers of 1000, one decimal).
 pub fn human_bytes(n: u64) -> String {
@@ -19,14 +19,6 @@ pub fn human_bytes(n: u64) -> String {
         unit += 1;
     }
     format!("{v:.1} {}", UNITS[unit])
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "0%".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -148,12 +140,13 @@ fn write_clusters(report: &Report, max: usize, w: &mut impl Write) -> io::Result
         writeln!(w, "  keep    {}  ({})", c.kept, human_bytes(c.kept_bytes))?;
         writeln!(w, "          \"{}\"", c.kept_preview)?;
         for m in &c.members {
-            let sim = if m.exact {
-                "exact ".to_string()
-            } else {
-                format!("{:.3} ", m.similarity)
-            };
-            writeln!(w, "  {sim}  {}  ({})", m.doc, human_bytes(m.bytes))?;
+            writeln!(
+                w,
+                "  {}   {}  ({})",
+                similarity(m),
+                m.doc,
+                human_bytes(m.bytes)
+            )?;
             if !m.exact {
                 writeln!(w, "          \"{}\"", m.preview)?;
             }
@@ -280,11 +273,5 @@ mod tests {
         assert_eq!(human_bytes(3_879), "3.9 KB");
         assert_eq!(human_bytes(999_999), "1.0 MB");
         assert_eq!(human_bytes(978_000_000), "978.0 MB");
-    }
-
-    #[test]
-    fn percentages_survive_empty_corpora() {
-        assert_eq!(percent(1, 0), "0%");
-        assert_eq!(percent(1, 8), "12.5%");
     }
 }
