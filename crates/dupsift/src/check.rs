@@ -136,8 +136,16 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn pct(x: f64) -> String {
+/// A ratio as a check writes it (its failures, the text verdict): a percentage, 2 decimals.
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
+}
+
+/// A similarity as the reports write it: rounded to 4 decimals. The scan report's
+/// `report::round4` does the same; it is not imported so that this module, whose verdicts the
+/// report module renders, does not depend on it in turn.
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
 }
 
 /// Findings a team has accepted: fingerprints with how many findings of each are accepted, so
@@ -259,7 +267,7 @@ fn duplicate_findings(result: &ScanResult) -> Vec<Finding> {
                 rule,
                 place: place(result, m, None),
                 original: place(result, original, None),
-                similarity: (similarity * 10_000.0).round() / 10_000.0,
+                similarity: round4(similarity),
                 bytes: docs.bytes[m as usize],
                 passage: None,
                 fingerprint: pair_fingerprint(
@@ -284,7 +292,7 @@ fn passage_findings(result: &ScanResult) -> Vec<Finding> {
                 rule: Rule::RepeatedPassage,
                 place: place(result, o.doc, Some((o.line_start, o.line_end))),
                 original: place(result, first.doc, Some((first.line_start, first.line_end))),
-                similarity: (f.identity * 10_000.0).round() / 10_000.0,
+                similarity: round4(f.identity),
                 bytes: o.end - o.start,
                 passage: Some(p),
                 fingerprint: pair_fingerprint(first.hash as u128, o.hash as u128),
