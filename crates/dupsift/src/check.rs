@@ -136,8 +136,16 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn pct(x: f64) -> String {
+/// A ratio as a check writes it (its failures, the text verdict): a percentage, 2 decimals.
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
+}
+
+/// A similarity as the reports write it: rounded to 4 decimals. The scan report's
+/// `report::round4` does the same; it is not imported so that this module, whose verdicts the
+/// report module renders, does not depend on it in turn.
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
 }
 
 /// Findings a team has accepted: fingerprints with how many findings of each are accepted, so
@@ -188,40 +196,59 @@ fn pair_fingerprint(a: u128, b: u128) -> String {
 
 /// Judges a scan against `limits`, not counting what `baseline` accepts.
 pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) -> Verdict {
+    let mut findings = duplicate_findings(result);
+    findings.extend(passage_findings(result));
+    if let Some(b) = baseline {
+        accept(&mut findings, b);
+    }
+    let figures = figures(result, &findings, baseline.is_some());
+    let failures = failures(&figures, limits);
+    Verdict {
+        passed: failures.is_empty(),
+        limits: limits.clone(),
+        figures,
+        failures,
+        findings,
+    }
+}
+
+/// Where document `d` is; `lines` are the first and last line of a finding in a file.
+fn place(result: &ScanResult, d: u32, lines: Option<(u64, u64)>) -> Place {
     let docs = &result.docs;
-    let sources = &result.corpus.sources;
-    let prior = result.prior;
-    let place = |d: u32, lines: Option<(u64, u64)>| -> Place {
-        // An indexed document is known by its id only.
-        if d < prior {
-            return Place {
-                doc: docs.id(d).to_string(),
-                path: docs.id(d).to_string(),
-                line: 1,
-                end_line: None,
-                record: false,
-            };
-        }
-        let loc = docs.locs[d as usize];
-        let path = sources[loc.source as usize].path_for_humans();
-        let (line, end_line) = match (loc.line, lines) {
-            (0, Some((s, e))) => (s, (e > s).then_some(e)),
-            (0, None) => (1, None),
-            (l, _) => (l, None),
-        };
-        Place {
+    // An indexed document is known by its id only.
+    if d < result.prior {
+        return Place {
             doc: docs.id(d).to_string(),
-            path,
-            line,
-            end_line,
-            record: loc.line > 0,
-        }
+            path: docs.id(d).to_string(),
+            line: 1,
+            end_line: None,
+            record: false,
+        };
+    }
+    let loc = docs.locs[d as usize];
+    let path = result.corpus.sources[loc.source as usize].path_for_humans();
+    let (line, end_line) = match (loc.line, lines) {
+        (0, Some((s, e))) => (s, (e > s).then_some(e)),
+        (0, None) => (1, None),
+        (l, _) => (l, None),
     };
+    Place {
+        doc: docs.id(d).to_string(),
+        path,
+        line,
+        end_line,
+        record: loc.line > 0,
+    }
+}
+
+/// A finding for each cluster member a cleanup would remove, in cluster order.
+fn duplicate_findings(result: &ScanResult) -> Vec<Finding> {
+    let docs = &result.docs;
     let mut findings = Vec::new();
     for c in &result.clusters {
         for &(m, similarity) in &c.members {
             // Against an index, only the new documents are judged.
-            if m < prior {
+            if m < result.prior {
                 continue;
             }
             // A byte-identical copy points at the first document with its bytes.
@@ -238,9 +265,9 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
             };
             findings.push(Finding {
                 rule,
-                place: place(m, None),
-                original: place(original, None),
-                similarity: (similarity * 10_000.0).round() / 10_000.0,
+                place: place(result, m, None),
+                original: place(result, original, None),
+                similarity: round4(similarity),
                 bytes: docs.bytes[m as usize],
                 passage: None,
                 fingerprint: pair_fingerprint(
@@ -252,14 +279,20 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
             });
         }
     }
+    findings
+}
+
+/// A finding for each occurrence of a passage after its first, passage by passage.
+fn passage_findings(result: &ScanResult) -> Vec<Finding> {
+    let mut findings = Vec::new();
     for (p, f) in result.passages.iter().enumerate() {
         let first = &f.occurrences[0];
-        for o in f.occurrences[1..].iter().filter(|o| o.doc >= prior) {
+        for o in f.occurrences[1..].iter().filter(|o| o.doc >= result.prior) {
             findings.push(Finding {
                 rule: Rule::RepeatedPassage,
-                place: place(o.doc, Some((o.line_start, o.line_end))),
-                original: place(first.doc, Some((first.line_start, first.line_end))),
-                similarity: (f.identity * 10_000.0).round() / 10_000.0,
+                place: place(result, o.doc, Some((o.line_start, o.line_end))),
+                original: place(result, first.doc, Some((first.line_start, first.line_end))),
+                similarity: round4(f.identity),
                 bytes: o.end - o.start,
                 passage: Some(p),
                 fingerprint: pair_fingerprint(first.hash as u128, o.hash as u128),
@@ -268,9 +301,13 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
             });
         }
     }
-    // Findings are accepted in order, as many of each fingerprint as the baseline holds.
-    let mut left = baseline.map(|b| b.accepted.clone()).unwrap_or_default();
-    for f in &mut findings {
+    findings
+}
+
+/// Marks the findings `baseline` accepts: in order, as many of each fingerprint as it holds.
+fn accept(findings: &mut [Finding], baseline: &Baseline) {
+    let mut left = baseline.accepted.clone();
+    for f in findings {
         if let Some(n) = left.get_mut(&f.fingerprint)
             && *n > 0
         {
@@ -278,10 +315,17 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
             f.accepted = true;
         }
     }
+}
+
+/// The figures of the new documents. Without a baseline or an index they are the scan's own;
+/// otherwise they follow from the findings not accepted.
+fn figures(result: &ScanResult, findings: &[Finding], baseline: bool) -> Figures {
+    let docs = &result.docs;
+    let prior = result.prior;
     let accepted = findings.iter().filter(|f| f.accepted).count() as u64;
     let documents = docs.len() as u64 - prior as u64;
     let bytes: u64 = docs.bytes[prior as usize..].iter().sum();
-    let (duplicate_documents, passage_bytes, passages) = if baseline.is_none() && prior == 0 {
+    let (duplicate_documents, passage_bytes, passages) = if !baseline && prior == 0 {
         (
             result.clusters.iter().map(|c| c.members.len() as u64).sum(),
             result.passage_cut_bytes,
@@ -291,34 +335,13 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
         let new = || findings.iter().filter(|f| !f.accepted);
         let mut passage_ids: Vec<usize> = new().filter_map(|f| f.passage).collect();
         passage_ids.dedup();
-        // Repeats of different passages may overlap: count each byte once, as the scan does.
-        let mut ranges: Vec<(&str, u64, u64)> = new()
-            .filter_map(|f| f.range.map(|(s, e)| (f.place.doc.as_str(), s, e)))
-            .collect();
-        ranges.sort_unstable();
-        let mut cut = 0u64;
-        let mut cur: Option<(&str, u64, u64)> = None;
-        for (d, s, e) in ranges {
-            match cur {
-                Some((cd, cs, ce)) if cd == d && s <= ce => cur = Some((cd, cs, ce.max(e))),
-                _ => {
-                    if let Some((_, cs, ce)) = cur {
-                        cut += ce - cs;
-                    }
-                    cur = Some((d, s, e));
-                }
-            }
-        }
-        if let Some((_, cs, ce)) = cur {
-            cut += ce - cs;
-        }
         (
             new().filter(|f| f.rule != Rule::RepeatedPassage).count() as u64,
-            cut,
+            repeated_bytes(new()),
             passage_ids.len() as u64,
         )
     };
-    let figures = Figures {
+    Figures {
         documents,
         bytes,
         duplicate_documents,
@@ -328,7 +351,37 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
         passage_ratio: ratio(passage_bytes, bytes),
         skipped: result.skipped.len() as u64,
         accepted,
-    };
+    }
+}
+
+/// Bytes in the passage repeats among `findings`. Repeats of different passages may overlap:
+/// each byte is counted once, as the scan does.
+fn repeated_bytes<'a>(findings: impl Iterator<Item = &'a Finding>) -> u64 {
+    let mut ranges: Vec<(&str, u64, u64)> = findings
+        .filter_map(|f| f.range.map(|(s, e)| (f.place.doc.as_str(), s, e)))
+        .collect();
+    ranges.sort_unstable();
+    let mut cut = 0u64;
+    let mut cur: Option<(&str, u64, u64)> = None;
+    for (d, s, e) in ranges {
+        match cur {
+            Some((cd, cs, ce)) if cd == d && s <= ce => cur = Some((cd, cs, ce.max(e))),
+            _ => {
+                if let Some((_, cs, ce)) = cur {
+                    cut += ce - cs;
+                }
+                cur = Some((d, s, e));
+            }
+        }
+    }
+    if let Some((_, cs, ce)) = cur {
+        cut += ce - cs;
+    }
+    cut
+}
+
+/// One sentence per limit the figures exceed. Without a ratio limit, any finding fails.
+fn failures(figures: &Figures, limits: &Limits) -> Vec<String> {
     let mut failures = Vec::new();
     let any = limits.fail_on_any
         || (limits.max_duplicate_ratio.is_none() && limits.max_passage_ratio.is_none());
@@ -374,13 +427,7 @@ pub fn judge(result: &ScanResult, limits: &Limits, baseline: Option<&Baseline>) 
             pct(max)
         ));
     }
-    Verdict {
-        passed: failures.is_empty(),
-        limits: limits.clone(),
-        figures,
-        failures,
-        findings,
-    }
+    failures
 }
 
 #[cfg(test)]

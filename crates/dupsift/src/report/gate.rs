@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::check::{Finding, Rule, Verdict};
+use crate::check::{Finding, Rule, Verdict, pct};
 
 use super::text::human_bytes;
 
@@ -42,13 +42,13 @@ pub fn write_check_text(v: &Verdict, worst: usize, mut w: impl Write) -> io::Res
     let f = &v.figures;
     writeln!(
         w,
-        "dupsift check: {} ({} documents, {} duplicates = {:.2}%, {} repeated passages = {:.2}% of bytes, {} skipped)",
+        "dupsift check: {} ({} documents, {} duplicates = {}, {} repeated passages = {} of bytes, {} skipped)",
         if v.passed { "pass" } else { "FAIL" },
         f.documents,
         f.duplicate_documents,
-        f.duplicate_ratio * 100.0,
+        pct(f.duplicate_ratio),
         f.passages,
-        f.passage_ratio * 100.0,
+        pct(f.passage_ratio),
         f.skipped
     )?;
     for why in &v.failures {

@@ -13,8 +13,8 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use super::Report;
 use super::text::human_bytes;
+use super::{ClusterReport, PassageReport, Report, percent, similarity};
 use crate::tokenize::{Tokens, tokenize};
 
 /// Clusters and passages (each) whose text is shown.
@@ -262,15 +262,21 @@ fn chart(report: &Report) -> String {
 /// Writes the HTML report. `texts` holds the text of the documents to show (see
 /// [`TEXT_ITEMS`]); documents without text are listed without it.
 pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Result<()> {
-    let s = &report.summary;
+    write_head(report, &mut w)?;
+    write_summary(report, &mut w)?;
+    writeln!(
+        w,
+        "<div><input id=\"filter\" type=\"search\" placeholder=\"Filter by document id\" aria-label=\"filter by document id\"></div>"
+    )?;
+    write_clusters(report, texts, &mut w)?;
+    write_passages(report, texts, &mut w)?;
+    write_skipped(report, &mut w)?;
+    writeln!(w, "</main><script>{SCRIPT}</script></body></html>")
+}
+
+/// The page up to its main content: head with the style, and a header naming the parameters.
+fn write_head(report: &Report, w: &mut impl Write) -> io::Result<()> {
     let p = &report.params;
-    let pct = |a: u64, b: u64| {
-        if b == 0 {
-            "0%".to_string()
-        } else {
-            format!("{:.1}%", a as f64 * 100.0 / b as f64)
-        }
-    };
     write!(
         w,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -284,7 +290,12 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
         p.num_perm,
         p.bands,
         p.rows
-    )?;
+    )
+}
+
+/// The summary table (each value tagged with its JSON key) and the chart of similarities.
+fn write_summary(report: &Report, w: &mut impl Write) -> io::Result<()> {
+    let s = &report.summary;
     writeln!(
         w,
         "<h2>Summary</h2><table class=\"summary\" id=\"summary\">"
@@ -305,7 +316,7 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
             format!(
                 "{} ({})",
                 s.duplicate_bytes,
-                pct(s.duplicate_bytes, s.bytes)
+                percent(s.duplicate_bytes, s.bytes)
             ),
         ),
         (
@@ -330,7 +341,7 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
             format!(
                 "{} ({})",
                 s.passage_cut_bytes,
-                pct(s.passage_cut_bytes, s.bytes)
+                percent(s.passage_cut_bytes, s.bytes)
             ),
         ),
     ];
@@ -346,167 +357,201 @@ pub fn write_html(report: &Report, texts: &Texts, mut w: impl Write) -> io::Resu
         w,
         "<h3>Similarity of cluster members to their kept document</h3>{}",
         chart(report)
-    )?;
-    writeln!(
-        w,
-        "<div><input id=\"filter\" type=\"search\" placeholder=\"Filter by document id\" aria-label=\"filter by document id\"></div>"
-    )?;
+    )
+}
 
-    // Clusters.
+/// Opens a section that [`SCRIPT`] paginates: its heading with the number of items, a note when
+/// text is shown for the first [`TEXT_ITEMS`] items only, and the page controls.
+fn open_paged_section(
+    w: &mut impl Write,
+    id: &str,
+    title: &str,
+    items: usize,
+    note: &str,
+) -> io::Result<()> {
     writeln!(
         w,
-        "<section class=\"paged\" id=\"clusters\"><h2>Clusters ({})</h2>",
-        report.clusters.len()
+        "<section class=\"paged\" id=\"{id}\"><h2>{title} ({items})</h2>"
     )?;
-    if report.clusters.len() > TEXT_ITEMS {
-        writeln!(
-            w,
-            "<p class=\"note\">Comparisons are shown for the first {TEXT_ITEMS} clusters; the others list their members.</p>"
-        )?;
+    if items > TEXT_ITEMS {
+        writeln!(w, "<p class=\"note\">{note}</p>")?;
     }
-    writeln!(w, "{PAGER}")?;
+    writeln!(w, "{PAGER}")
+}
+
+fn write_clusters(report: &Report, texts: &Texts, w: &mut impl Write) -> io::Result<()> {
+    open_paged_section(
+        w,
+        "clusters",
+        "Clusters",
+        report.clusters.len(),
+        &format!(
+            "Comparisons are shown for the first {TEXT_ITEMS} clusters; the others list their members."
+        ),
+    )?;
     for (k, c) in report.clusters.iter().enumerate() {
-        let ids: Vec<&str> = std::iter::once(c.kept.as_str())
-            .chain(c.members.iter().map(|m| m.doc.as_str()))
-            .collect();
-        writeln!(
-            w,
-            "<details class=\"item cluster\" id=\"cluster-{}\" data-docs=\"{}\"><summary>Cluster {}: {} documents — keep <b>{}</b></summary>",
-            c.id,
-            escape(&ids.join(" ")),
-            c.id,
-            c.members.len() + 1,
-            escape(&c.kept)
-        )?;
-        writeln!(
-            w,
-            "<table><tr><th>document</th><th>similarity</th><th>bytes</th></tr><tr><td>{} (kept)</td><td></td><td>{}</td></tr>",
-            escape(&c.kept),
-            c.kept_bytes
-        )?;
-        for m in &c.members {
-            writeln!(
-                w,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&m.doc),
-                if m.exact {
-                    "exact".to_string()
-                } else {
-                    format!("{:.3}", m.similarity)
-                },
-                m.bytes
-            )?;
-        }
-        writeln!(w, "</table>")?;
-        if k < TEXT_ITEMS
-            && let Some((kept, kept_cut)) = texts.get(&c.kept)
-        {
-            for m in &c.members {
-                let Some((member, member_cut)) = texts.get(&m.doc) else {
-                    continue;
-                };
-                let (a, a_cut) = side(kept, *kept_cut);
-                let (b, b_cut) = side(member, *member_cut);
-                let (pa, pb) = compare(a, b);
-                writeln!(
-                    w,
-                    "<details class=\"compare\"><summary>compare {} with the kept document</summary>\
-                     <p class=\"note\">Words in both are <span class=\"same\">highlighted</span>; words in one only are <span class=\"diff\">marked</span>.{}</p>\
-                     <div class=\"sides\"><div><b>{}</b> (kept)<pre class=\"kept\">{pa}</pre></div><div><b>{}</b><pre class=\"member\">{pb}</pre></div></div></details>",
-                    escape(&m.doc),
-                    if a_cut || b_cut {
-                        format!(
-                            " Only the first {} bytes of each document are shown.",
-                            SIDE_BYTES
-                        )
-                    } else {
-                        String::new()
-                    },
-                    escape(&c.kept),
-                    escape(&m.doc)
-                )?;
-            }
-        }
-        writeln!(w, "</details>")?;
+        write_cluster(c, (k < TEXT_ITEMS).then_some(texts), w)?;
     }
-    writeln!(w, "</section>")?;
+    writeln!(w, "</section>")
+}
 
-    // Passages.
+/// One cluster: its members in a table, then (when `texts` is given and holds the kept
+/// document) a comparison of each member with the kept document.
+fn write_cluster(c: &ClusterReport, texts: Option<&Texts>, w: &mut impl Write) -> io::Result<()> {
+    let ids: Vec<&str> = std::iter::once(c.kept.as_str())
+        .chain(c.members.iter().map(|m| m.doc.as_str()))
+        .collect();
     writeln!(
         w,
-        "<section class=\"paged\" id=\"passages\"><h2>Repeated passages ({})</h2>",
-        report.passages.len()
+        "<details class=\"item cluster\" id=\"cluster-{}\" data-docs=\"{}\"><summary>Cluster {}: {} documents — keep <b>{}</b></summary>",
+        c.id,
+        escape(&ids.join(" ")),
+        c.id,
+        c.members.len() + 1,
+        escape(&c.kept)
     )?;
-    if report.passages.len() > TEXT_ITEMS {
+    writeln!(
+        w,
+        "<table><tr><th>document</th><th>similarity</th><th>bytes</th></tr><tr><td>{} (kept)</td><td></td><td>{}</td></tr>",
+        escape(&c.kept),
+        c.kept_bytes
+    )?;
+    for m in &c.members {
         writeln!(
             w,
-            "<p class=\"note\">Occurrences are shown in context for the first {TEXT_ITEMS} passages.</p>"
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&m.doc),
+            similarity(m),
+            m.bytes
         )?;
     }
-    writeln!(w, "{PAGER}")?;
-    for (k, ps) in report.passages.iter().enumerate() {
-        let mut ids: Vec<&str> = ps.occurrences.iter().map(|o| o.doc.as_str()).collect();
-        ids.dedup();
-        writeln!(
-            w,
-            "<details class=\"item passage\" id=\"passage-{}\" data-docs=\"{}\"><summary>Passage {}: {} words, {}, {} occurrences, identity {:.3} — “{}”</summary>",
-            ps.id,
-            escape(&ids.join(" ")),
-            ps.id,
-            ps.words,
-            human_bytes(ps.bytes),
-            ps.count,
-            ps.identity,
-            escape(&ps.preview)
-        )?;
-        if ps.count > ps.occurrences.len() {
-            writeln!(
-                w,
-                "<p class=\"note\">{} of {} occurrences are listed (--max-occurrences).</p>",
-                ps.occurrences.len(),
-                ps.count
-            )?;
-        }
-        for o in &ps.occurrences {
-            writeln!(
-                w,
-                "<div class=\"occurrence\"><b>{}</b> lines {}–{}, bytes {}..{}",
-                escape(&o.doc),
-                o.line_start,
-                o.line_end,
-                o.start,
-                o.end
-            )?;
-            if k < TEXT_ITEMS
-                && let Some((text, _)) = texts.get(&o.doc)
-                && (o.end as usize) <= text.len()
-            {
-                writeln!(
+    writeln!(w, "</table>")?;
+    if let Some(texts) = texts
+        && let Some((kept, kept_cut)) = texts.get(&c.kept)
+    {
+        for m in &c.members {
+            if let Some((member, member_cut)) = texts.get(&m.doc) {
+                write_comparison(
+                    &c.kept,
+                    side(kept, *kept_cut),
+                    &m.doc,
+                    side(member, *member_cut),
                     w,
-                    "<pre class=\"context\">{}</pre>",
-                    in_context(text, o.start as usize, o.end as usize)
                 )?;
             }
-            writeln!(w, "</div>")?;
         }
-        writeln!(w, "</details>")?;
     }
-    writeln!(w, "</section>")?;
+    writeln!(w, "</details>")
+}
 
-    if !report.skipped.is_empty() {
-        writeln!(w, "<h2>Skipped inputs ({})</h2><ul>", report.skipped.len())?;
-        for k in &report.skipped {
+/// A member beside the kept document, the words they share and the others marked; each side is
+/// the text shown and whether it was cut.
+fn write_comparison(
+    kept_id: &str,
+    (a, a_cut): (&[u8], bool),
+    member_id: &str,
+    (b, b_cut): (&[u8], bool),
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let (pa, pb) = compare(a, b);
+    writeln!(
+        w,
+        "<details class=\"compare\"><summary>compare {} with the kept document</summary>\
+         <p class=\"note\">Words in both are <span class=\"same\">highlighted</span>; words in one only are <span class=\"diff\">marked</span>.{}</p>\
+         <div class=\"sides\"><div><b>{}</b> (kept)<pre class=\"kept\">{pa}</pre></div><div><b>{}</b><pre class=\"member\">{pb}</pre></div></div></details>",
+        escape(member_id),
+        if a_cut || b_cut {
+            format!(
+                " Only the first {} bytes of each document are shown.",
+                SIDE_BYTES
+            )
+        } else {
+            String::new()
+        },
+        escape(kept_id),
+        escape(member_id)
+    )
+}
+
+fn write_passages(report: &Report, texts: &Texts, w: &mut impl Write) -> io::Result<()> {
+    open_paged_section(
+        w,
+        "passages",
+        "Repeated passages",
+        report.passages.len(),
+        &format!("Occurrences are shown in context for the first {TEXT_ITEMS} passages."),
+    )?;
+    for (k, ps) in report.passages.iter().enumerate() {
+        write_passage(ps, (k < TEXT_ITEMS).then_some(texts), w)?;
+    }
+    writeln!(w, "</section>")
+}
+
+/// One passage: its listed occurrences, each in its context when `texts` is given and holds
+/// its document.
+fn write_passage(ps: &PassageReport, texts: Option<&Texts>, w: &mut impl Write) -> io::Result<()> {
+    let mut ids: Vec<&str> = ps.occurrences.iter().map(|o| o.doc.as_str()).collect();
+    ids.dedup();
+    writeln!(
+        w,
+        "<details class=\"item passage\" id=\"passage-{}\" data-docs=\"{}\"><summary>Passage {}: {} words, {}, {} occurrences, identity {:.3} — “{}”</summary>",
+        ps.id,
+        escape(&ids.join(" ")),
+        ps.id,
+        ps.words,
+        human_bytes(ps.bytes),
+        ps.count,
+        ps.identity,
+        escape(&ps.preview)
+    )?;
+    if ps.count > ps.occurrences.len() {
+        writeln!(
+            w,
+            "<p class=\"note\">{} of {} occurrences are listed (--max-occurrences).</p>",
+            ps.occurrences.len(),
+            ps.count
+        )?;
+    }
+    for o in &ps.occurrences {
+        writeln!(
+            w,
+            "<div class=\"occurrence\"><b>{}</b> lines {}–{}, bytes {}..{}",
+            escape(&o.doc),
+            o.line_start,
+            o.line_end,
+            o.start,
+            o.end
+        )?;
+        if let Some(texts) = texts
+            && let Some((text, _)) = texts.get(&o.doc)
+            && (o.end as usize) <= text.len()
+        {
             writeln!(
                 w,
-                "<li>{}{}: {}</li>",
-                escape(&k.path),
-                k.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                escape(&k.reason)
+                "<pre class=\"context\">{}</pre>",
+                in_context(text, o.start as usize, o.end as usize)
             )?;
         }
-        writeln!(w, "</ul>")?;
+        writeln!(w, "</div>")?;
     }
-    writeln!(w, "</main><script>{SCRIPT}</script></body></html>")
+    writeln!(w, "</details>")
+}
+
+fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
+    if report.skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "<h2>Skipped inputs ({})</h2><ul>", report.skipped.len())?;
+    for k in &report.skipped {
+        writeln!(
+            w,
+            "<li>{}{}: {}</li>",
+            escape(&k.path),
+            k.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            escape(&k.reason)
+        )?;
+    }
+    writeln!(w, "</ul>")
 }
 
 fn side(text: &[u8], cut: bool) -> (&[u8], bool) {

@@ -202,6 +202,25 @@ pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// `part` as a share of `whole` for people: one decimal and a `%` (`0%` of nothing).
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "0%".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// A member's similarity to the kept document for people: `exact` or 3 decimals (both five
+/// characters wide, so that the text report's columns line up).
+fn similarity(m: &Member) -> String {
+    if m.exact {
+        "exact".into()
+    } else {
+        format!("{:.3}", m.similarity)
+    }
+}
+
 impl Report {
     /// Builds the report of a scan.
     pub fn new(r: &ScanResult) -> Report {
@@ -335,5 +354,16 @@ impl Report {
     pub fn write_json(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut w, self)?;
         w.write_all(b"\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_survive_empty_corpora() {
+        assert_eq!(percent(1, 0), "0%");
+        assert_eq!(percent(1, 8), "12.5%");
     }
 }

@@ -1,9 +1,10 @@
 //! The human report: a summary a person can read at a glance, then the clusters with each
-//! member's similarity and a preview, then what was skipped and why.
+//! member's similarity and a preview, the repeated passages with where they occur, the
+//! documents that repeat themselves, and what was skipped and why.
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{Report, percent, similarity};
 
 /// Human-readable size: `512 B`, `3.9 KB`, `1.2 MB` (powers of 1000, one decimal).
 pub fn human_bytes(n: u64) -> String {
@@ -20,14 +21,6 @@ pub fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "0%".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
-}
-
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -40,6 +33,16 @@ pub fn write_text(
     max_passages: usize,
     mut w: impl Write,
 ) -> io::Result<()> {
+    write_heading(report, &mut w)?;
+    write_totals(report, &mut w)?;
+    write_clusters(report, max_clusters, &mut w)?;
+    write_passages(report, max_passages, &mut w)?;
+    write_self_repeating(report, max_passages, &mut w)?;
+    write_skipped(report, &mut w)
+}
+
+/// What was read and with which parameters, then a blank line.
+fn write_heading(report: &Report, w: &mut impl Write) -> io::Result<()> {
     let s = &report.summary;
     let p = &report.params;
     writeln!(
@@ -68,7 +71,14 @@ pub fn write_text(
             crate::verify::Verify::Estimate => "estimated",
         }
     )?;
-    writeln!(w)?;
+    writeln!(w)
+}
+
+/// The totals, in sentences: clusters and what a cleanup would remove, passages and what a
+/// passage cleanup would cut, invalid UTF-8.
+fn write_totals(report: &Report, w: &mut impl Write) -> io::Result<()> {
+    let s = &report.summary;
+    let p = &report.params;
     let in_clusters = s.clusters + s.duplicate_documents;
     writeln!(
         w,
@@ -90,7 +100,7 @@ pub fn write_text(
         human_bytes(s.duplicate_bytes),
         percent(s.duplicate_bytes, s.bytes)
     )?;
-    if report.params.passages.is_some() {
+    if p.passages.is_some() {
         writeln!(
             w,
             "{} repeated {} in {}; {} {}. A passage cleanup would cut {} ({} of bytes).",
@@ -118,37 +128,44 @@ pub fn write_text(
             plural(s.invalid_utf8_documents, "document", "documents")
         )?;
     }
+    Ok(())
+}
 
-    for c in report.clusters.iter().take(max_clusters) {
+/// The first `max` clusters, each member with its similarity and (unless an exact copy) a
+/// preview.
+fn write_clusters(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
+    for c in report.clusters.iter().take(max) {
         writeln!(w)?;
         writeln!(w, "Cluster {}: {} documents", c.id, c.members.len() + 1)?;
         writeln!(w, "  keep    {}  ({})", c.kept, human_bytes(c.kept_bytes))?;
         writeln!(w, "          \"{}\"", c.kept_preview)?;
         for m in &c.members {
-            let sim = if m.exact {
-                "exact ".to_string()
-            } else {
-                format!("{:.3} ", m.similarity)
-            };
-            writeln!(w, "  {sim}  {}  ({})", m.doc, human_bytes(m.bytes))?;
+            writeln!(
+                w,
+                "  {}   {}  ({})",
+                similarity(m),
+                m.doc,
+                human_bytes(m.bytes)
+            )?;
             if !m.exact {
                 writeln!(w, "          \"{}\"", m.preview)?;
             }
         }
     }
-    if report.clusters.len() > max_clusters {
-        writeln!(w)?;
-        writeln!(
-            w,
-            "... and {} (all of them are in --format json).",
-            plural(
-                (report.clusters.len() - max_clusters) as u64,
-                "more cluster",
-                "more clusters"
-            )
-        )?;
-    }
-    for p in report.passages.iter().take(max_passages) {
+    write_not_listed(
+        w,
+        report.clusters.len(),
+        max,
+        "more cluster",
+        "more clusters",
+    )
+}
+
+/// The first `max` passages, each with its first occurrences.
+fn write_passages(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
+    // A few occurrences keep a passage to a glance; the JSON report lists --max-occurrences.
+    const SHOWN: usize = 10;
+    for p in report.passages.iter().take(max) {
         writeln!(w)?;
         writeln!(
             w,
@@ -160,7 +177,6 @@ pub fn write_text(
             p.identity
         )?;
         writeln!(w, "          \"{}\"", p.preview)?;
-        const SHOWN: usize = 10;
         for o in p.occurrences.iter().take(SHOWN) {
             writeln!(
                 w,
@@ -176,47 +192,71 @@ pub fn write_text(
             )?;
         }
     }
-    if report.passages.len() > max_passages {
+    write_not_listed(
+        w,
+        report.passages.len(),
+        max,
+        "more passage",
+        "more passages",
+    )
+}
+
+/// The line after a list cut to its first `max` items, when it was cut.
+fn write_not_listed(
+    w: &mut impl Write,
+    items: usize,
+    max: usize,
+    one: &str,
+    many: &str,
+) -> io::Result<()> {
+    if items > max {
         writeln!(w)?;
         writeln!(
             w,
             "... and {} (all of them are in --format json).",
-            plural(
-                (report.passages.len() - max_passages) as u64,
-                "more passage",
-                "more passages"
-            )
+            plural((items - max) as u64, one, many)
         )?;
     }
-    if !report.self_repeating.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "Documents that repeat themselves:")?;
-        for d in report.self_repeating.iter().take(max_passages) {
-            writeln!(
-                w,
-                "  {}  {} of {} repeated ({})",
-                d.doc,
-                human_bytes(d.cut_bytes),
-                human_bytes(d.bytes),
-                percent(d.cut_bytes, d.bytes)
-            )?;
-        }
-        if report.self_repeating.len() > max_passages {
-            writeln!(
-                w,
-                "  ... and {} more",
-                report.self_repeating.len() - max_passages
-            )?;
-        }
+    Ok(())
+}
+
+/// The first `max` documents that repeat themselves, with how much of each is repeated.
+fn write_self_repeating(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
+    if report.self_repeating.is_empty() {
+        return Ok(());
     }
-    if !report.skipped.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "Skipped {}:", plural(s.skipped, "input", "inputs"))?;
-        for k in &report.skipped {
-            match k.line {
-                Some(l) => writeln!(w, "  {}:{l}: {}", k.path, k.reason)?,
-                None => writeln!(w, "  {}: {}", k.path, k.reason)?,
-            }
+    writeln!(w)?;
+    writeln!(w, "Documents that repeat themselves:")?;
+    for d in report.self_repeating.iter().take(max) {
+        writeln!(
+            w,
+            "  {}  {} of {} repeated ({})",
+            d.doc,
+            human_bytes(d.cut_bytes),
+            human_bytes(d.bytes),
+            percent(d.cut_bytes, d.bytes)
+        )?;
+    }
+    if report.self_repeating.len() > max {
+        writeln!(w, "  ... and {} more", report.self_repeating.len() - max)?;
+    }
+    Ok(())
+}
+
+fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
+    if report.skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "Skipped {}:",
+        plural(report.summary.skipped, "input", "inputs")
+    )?;
+    for k in &report.skipped {
+        match k.line {
+            Some(l) => writeln!(w, "  {}:{l}: {}", k.path, k.reason)?,
+            None => writeln!(w, "  {}: {}", k.path, k.reason)?,
         }
     }
     Ok(())
@@ -233,11 +273,5 @@ mod tests {
         assert_eq!(human_bytes(3_879), "3.9 KB");
         assert_eq!(human_bytes(999_999), "1.0 MB");
         assert_eq!(human_bytes(978_000_000), "978.0 MB");
-    }
-
-    #[test]
-    fn percentages_survive_empty_corpora() {
-        assert_eq!(percent(1, 0), "0%");
-        assert_eq!(percent(1, 8), "12.5%");
     }
 }
