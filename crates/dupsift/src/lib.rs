@@ -58,6 +58,7 @@ pub mod tokenize;
 pub mod verify;
 
 // The driver and the commands built on it.
+pub mod atomic;
 pub mod check;
 pub mod clean;
 pub mod index;
