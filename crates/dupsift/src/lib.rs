@@ -65,7 +65,7 @@ pub mod index;
 pub mod report;
 pub mod scan;
 
-pub use error::ScanError;
+pub use error::{Error, ScanError};
 pub use options::{ScanOptions, Tuning};
 pub use params::{Params, ParamsBuilder, ParamsError};
 pub use progress::{Progress, Stage};
