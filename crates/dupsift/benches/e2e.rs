@@ -76,7 +76,7 @@ fn main() {
         let plan =
             pool.install(|| dupsift::clean::plan(&result, dupsift::clean::StripPassages::None));
         let totals =
-            dupsift::clean::write(&result, &plan, out.path(), "text", None).expect("clean");
+            dupsift::clean::write(&result, &plan, out.path(), &Default::default()).expect("clean");
         let write_secs = write_start.elapsed().as_secs_f64();
         println!(
             "  clean: scan + {write_secs:.2} s to plan and write {:.1} MB ({} documents kept) = {:.2}x the scan",

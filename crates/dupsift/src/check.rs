@@ -13,6 +13,9 @@ use serde::Serialize;
 
 use crate::result::ScanResult;
 
+mod files;
+pub use files::{AgainstError, BaselineError, open_against};
+
 /// Limits of a check. No limit at all means any finding fails.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Limits {

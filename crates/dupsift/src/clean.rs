@@ -10,9 +10,15 @@
 //! Invariants: inputs are only read; nothing is written outside the given directory (paths from
 //! the inputs and ids are sanitised); every input record is accounted for: kept, removed, or
 //! passed through unchanged because the scan skipped it (binary files, malformed lines), so that
-//! `kept + removed + skipped = read`. Atomic placement of the directory is the caller's job.
+//! `kept + removed + skipped = read`.
 //!
-//! This stage acts on findings; it must not detect anything.
+//! [`run`] is the whole command: it refuses an output that overlaps the inputs or is not empty,
+//! writes everything (with `report.json`) into a temporary directory beside the output and
+//! renames it into place, so an interrupted run leaves the output as it was; [`dry_run`] plans
+//! and counts without writing (see `clean/output.rs`).
+//!
+//! This stage acts on findings; it must not detect anything, print, read the environment or end
+//! the process (an embedding host observes progress through [`CleanOptions::on_file_written`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
@@ -24,17 +30,97 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::corpus::{Compression, DocLoc, Format};
 use crate::result::ScanResult;
 
+mod output;
+pub use output::{Cleanup, OutputError, check_output, check_strip, dry_run, place, run};
+
 /// Which repeated passages a cleanup cuts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StripPassages {
     /// None: documents are kept or removed whole.
+    #[default]
     None,
     /// Repeats of a passage inside one document beyond its first copy there.
     #[serde(rename = "self")]
     SelfRepeats,
     /// Also every occurrence of a passage already seen in an earlier kept document.
     All,
+}
+
+/// How a cleanup is done: what it cuts, how it writes, and what it is told to refuse.
+#[derive(Clone)]
+pub struct CleanOptions<'a> {
+    /// The inputs the scan was given: [`run`] refuses an output inside one of them or holding
+    /// one (see [`check_output`]).
+    pub inputs: Vec<PathBuf>,
+    /// The JSONL field holding the text, as the scan read it
+    /// ([`ReadOptions::text_field`](crate::corpus::ReadOptions::text_field)): cuts rewrite it.
+    pub text_field: String,
+    /// Which repeated passages are cut from the documents that stay.
+    pub strip_passages: StripPassages,
+    /// Compression of the JSONL and text files written; `None`: as each input.
+    pub compress: Option<Compression>,
+    /// Replace an existing non-empty output (still atomically: the old one is removed only
+    /// once the new one is in place).
+    pub force: bool,
+    /// Called after each file of the cleaned corpus is written (not the manifest nor
+    /// `report.json`), with the number written so far: for progress, or for a test that
+    /// interrupts a run part-way.
+    pub on_file_written: Option<&'a dyn Fn(u64)>,
+}
+
+impl CleanOptions<'_> {
+    /// The options of a cleanup of the scan of `inputs` with `scan`; the rest as by default.
+    pub fn new(inputs: &[PathBuf], scan: &crate::ScanOptions) -> CleanOptions<'static> {
+        CleanOptions {
+            inputs: inputs.to_vec(),
+            text_field: scan.read.text_field.clone(),
+            ..CleanOptions::default()
+        }
+    }
+}
+
+impl Default for CleanOptions<'_> {
+    /// No inputs, the default text field, nothing cut, compression as each input, no force, no
+    /// callback.
+    fn default() -> Self {
+        CleanOptions {
+            inputs: Vec::new(),
+            text_field: crate::corpus::ReadOptions::default().text_field,
+            strip_passages: StripPassages::None,
+            compress: None,
+            force: false,
+            on_file_written: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for CleanOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CleanOptions")
+            .field("inputs", &self.inputs)
+            .field("text_field", &self.text_field)
+            .field("strip_passages", &self.strip_passages)
+            .field("compress", &self.compress)
+            .field("force", &self.force)
+            .field("on_file_written", &self.on_file_written.map(|_| "Fn(u64)"))
+            .finish()
+    }
+}
+
+/// Counts the files written and tells [`CleanOptions::on_file_written`].
+struct Written<'a> {
+    count: u64,
+    hook: Option<&'a dyn Fn(u64)>,
+}
+
+impl Written<'_> {
+    fn one(&mut self) {
+        self.count += 1;
+        if let Some(hook) = self.hook {
+            hook(self.count);
+        }
+    }
 }
 
 /// Why a document or a range leaves the corpus.
@@ -220,90 +306,59 @@ pub enum CleanError {
         /// The file.
         path: String,
     },
+    /// The output directory is refused (see [`check_output`]).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Passages are to be cut, but the scan did not look for them.
+    #[error("--strip-passages needs passage detection: drop --no-passages")]
+    NeedsPassages,
+    /// The directory that is to hold the output could not be created.
+    #[error("creating {}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// No temporary directory could be created beside the output.
+    #[error("creating a temporary directory in {}", dir.display())]
+    TempDir {
+        /// The output's parent directory.
+        dir: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// `report.json` could not be created.
+    #[error("writing report.json")]
+    CreateReport {
+        /// Where it was being created (in the temporary directory).
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// `report.json` could not be written. Shown as the bare I/O error: that is the message
+    /// the binary has always printed here.
+    #[error("{error}")]
+    WriteReport {
+        /// Where it was being written (in the temporary directory).
+        path: PathBuf,
+        /// The error.
+        error: io::Error,
+    },
+    /// The finished output could not be renamed into place.
+    #[error("moving the output to {}", path.display())]
+    Place {
+        /// The output directory.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CleanError + '_ {
     move |source| CleanError::Io {
         path: path.display().to_string(),
         source,
-    }
-}
-
-/// Refuses an output directory that would overwrite or feed on the inputs: `out` inside an
-/// input or an input inside `out`, or an existing non-empty `out` without `force`. Inputs that
-/// do not exist (they are reported as skipped) and standard input are not compared.
-pub fn check_output(inputs: &[PathBuf], out: &Path, force: bool) -> Result<(), String> {
-    // `out` usually does not exist yet: resolve its nearest existing ancestor and append the rest.
-    let absolute = |p: &Path| -> Option<PathBuf> {
-        let p = std::path::absolute(p).ok()?;
-        let mut base = p.as_path();
-        let mut rest = Vec::new();
-        loop {
-            if let Ok(c) = base.canonicalize() {
-                return Some(rest.iter().rev().fold(c, |acc, part| acc.join(part)));
-            }
-            rest.push(base.file_name()?.to_owned());
-            base = base.parent()?;
-        }
-    };
-    let out_abs = absolute(out)
-        .ok_or_else(|| format!("{}: cannot resolve the output path", out.display()))?;
-    for input in inputs.iter().filter(|p| p.as_os_str() != "-") {
-        let Ok(input_abs) = input.canonicalize() else {
-            continue;
-        };
-        if out_abs.starts_with(&input_abs) {
-            return Err(format!(
-                "{} is inside the input {}: choose an output outside the inputs",
-                out.display(),
-                input.display()
-            ));
-        }
-        if input_abs.starts_with(&out_abs) {
-            return Err(format!(
-                "the input {} is inside the output {}",
-                input.display(),
-                out.display()
-            ));
-        }
-    }
-    if let Ok(mut entries) = std::fs::read_dir(out) {
-        if entries.next().is_some() && !force {
-            return Err(format!(
-                "{} exists and is not empty (use --force to replace it)",
-                out.display()
-            ));
-        }
-    } else if out.exists() && !force {
-        return Err(format!("{} exists and is not a directory", out.display()));
-    }
-    Ok(())
-}
-
-/// Moves the finished directory `tmp` to `out`, replacing an existing `out` only once `tmp` is
-/// complete: the old one is renamed aside, the new one renamed in, then the old one removed.
-pub fn place(tmp: &Path, out: &Path) -> io::Result<()> {
-    if out.exists() {
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let old = tempfile::Builder::new()
-            .prefix(".dupsift-old-")
-            .tempdir_in(parent)?
-            .keep();
-        let aside = old.join("previous");
-        std::fs::rename(out, &aside)?;
-        std::fs::rename(tmp, out)?;
-        if std::fs::metadata(&aside)?.is_dir() {
-            std::fs::remove_dir_all(&old)?;
-        } else {
-            std::fs::remove_file(&aside)?;
-            std::fs::remove_dir(&old)?;
-        }
-        Ok(())
-    } else {
-        std::fs::rename(tmp, out)
     }
 }
 
@@ -485,14 +540,20 @@ fn cut_jsonl_line(line: &[u8], text_field: &str, cuts: &[Cut]) -> Option<Vec<u8>
 }
 
 /// Writes the cleaned corpus and `manifest.jsonl` under `dir` (which must exist and be empty),
-/// reading every source once more. `compress` overrides the inputs' compression.
+/// reading every source once more, with the text field, compression and callback of
+/// `options` (its other fields are for [`run`]). Nothing is placed atomically here: [`run`]
+/// does that.
 pub fn write(
     result: &ScanResult,
     plan: &Plan,
     dir: &Path,
-    text_field: &str,
-    compress: Option<Compression>,
+    options: &CleanOptions,
 ) -> Result<Totals, CleanError> {
+    let (text_field, compress) = (options.text_field.as_str(), options.compress);
+    let mut written = Written {
+        count: 0,
+        hook: options.on_file_written,
+    };
     let docs = &result.docs;
     let corpus = &result.corpus;
     let mut totals = totals(result, plan);
@@ -516,7 +577,7 @@ pub fn write(
             // Not a document (binary, empty, too large, corrupt): copied through exactly as it
             // is on disk, so a cleanup never loses what it did not judge.
             let rel = output_name(&src.name, src.format, src.compression, src.compression);
-            copy_through(&src.path, &dir.join(claim(&mut used, rel)))?;
+            copy_through(&src.path, &dir.join(claim(&mut used, rel)), &mut written)?;
             continue;
         }
         let out_path = dir.join(claim(
@@ -549,7 +610,7 @@ pub fn write(
                 let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
                 sink.write_all(&kept).map_err(io_err(&out_path))?;
                 sink.finish().map_err(io_err(&out_path))?;
-                after_file_written();
+                written.one();
             }
             Format::Jsonl => {
                 let mut sink = Sink::create(&out_path, codec).map_err(io_err(&out_path))?;
@@ -596,12 +657,16 @@ pub fn write(
                     }
                 }
                 sink.finish().map_err(io_err(&out_path))?;
-                crate::clean::after_file_written();
+                written.one();
             }
         }
     }
     for (path, name) in &corpus.rejected {
-        copy_through(path, &dir.join(claim(&mut used, safe_relative(name))))?;
+        copy_through(
+            path,
+            &dir.join(claim(&mut used, safe_relative(name))),
+            &mut written,
+        )?;
     }
     write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
     Ok(totals)
@@ -623,13 +688,13 @@ fn claim(used: &mut FxHashSet<PathBuf>, mut rel: PathBuf) -> PathBuf {
 }
 
 /// Copies a file byte for byte to `to` under the output directory.
-fn copy_through(from: &Path, to: &Path) -> Result<(), CleanError> {
+fn copy_through(from: &Path, to: &Path, written: &mut Written) -> Result<(), CleanError> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
     match std::fs::copy(from, to) {
         Ok(_) => {
-            after_file_written();
+            written.one();
             Ok(())
         }
         // Unreadable inputs are in the report's skipped list; there is nothing to copy.
@@ -715,22 +780,6 @@ fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), C
     }
     let file = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
     file.sync_all().map_err(io_err(path))
-}
-
-/// Test hook: `DUPSIFT_ABORT_AFTER_FILES=N` aborts the process (as a crash or `kill -9` would)
-/// once N output files are written, so tests can check that an interrupted cleanup leaves no
-/// output behind.
-fn after_file_written() {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static WRITTEN: AtomicU64 = AtomicU64::new(0);
-    let n = WRITTEN.fetch_add(1, Ordering::Relaxed) + 1;
-    if std::env::var("DUPSIFT_ABORT_AFTER_FILES")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|limit| n >= limit)
-    {
-        std::process::abort();
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,61 @@
 //! Why a library call stopped, as types a binding can map: each error names the file (and
 //! line) or the value at fault. One bad input is not an error (it is skipped and reported)
 //! unless the caller asked for strictness.
+//!
+//! Each call returns its own error type (the scan's [`ScanError`] is here; the others live with
+//! their module); [`Error`] gathers them all, so that a binding maps one type. Messages are
+//! complete sentences for a person: an error that shows its cause inline does not also return
+//! it as its `source`, so printing the chain of causes never repeats a message. Nothing here
+//! prints or decides an exit code.
 
-use crate::corpus::{CorpusError, Skipped};
+use crate::atomic::WriteError;
+use crate::check::{AgainstError, BaselineError};
+use crate::clean::{CleanError, OutputError};
+use crate::corpus::{CorpusError, MissingInput, Skipped};
+use crate::index::{Disagreement, IndexError, IndexFileError};
+use crate::params::ParamsError;
+
+/// Any error of the library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Parameters that cannot work together ([`crate::ParamsBuilder::build`]).
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    /// An input that does not exist ([`crate::corpus::require_inputs`]).
+    #[error(transparent)]
+    MissingInput(#[from] MissingInput),
+    /// Reading the corpus as a whole failed ([`crate::corpus::Corpus::discover`]).
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// A scan stopped ([`crate::scan::scan`] and the calls beside it).
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    /// An index cannot be made or decoded ([`crate::index::Index::new`], `from_bytes`).
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// An index file cannot be used ([`crate::index::Index::load`]).
+    #[error(transparent)]
+    IndexFile(#[from] IndexFileError),
+    /// Parameters differ from an index's ([`crate::index::Index::check_params`]).
+    #[error(transparent)]
+    Disagreement(#[from] Disagreement),
+    /// A check cannot run against an index ([`crate::check::open_against`]).
+    #[error(transparent)]
+    Against(#[from] AgainstError),
+    /// A baseline file cannot be used ([`crate::check::Baseline::load`]).
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// An output directory is refused ([`crate::clean::check_output`]).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// A cleanup failed ([`crate::clean::run`] and the calls beside it).
+    #[error(transparent)]
+    Clean(#[from] CleanError),
+    /// An output file could not be written ([`crate::atomic::write`]).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
 
 /// Why a scan stopped.
 #[derive(Debug, thiserror::Error)]

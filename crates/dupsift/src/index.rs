@@ -10,11 +10,14 @@
 //! JSON header (parameters, document count), then for each document its fixed fields, its id,
 //! its band keys, fingerprints and word hashes, and last an xxh3-64 checksum of everything
 //! before it. A truncated, corrupt or foreign file is an error naming what is wrong, never a
-//! panic. Files are written whole to a temporary file and renamed.
+//! panic. [`Index::save`] writes the file whole to a temporary file and renames it (see
+//! [`crate::atomic`]), so an interrupted build or add leaves the previous index as it was.
 //!
-//! This module stores and loads; detection lives in [`crate::scan`].
+//! This module stores and loads, and says whether a scan's parameters fit an index; detection
+//! lives in [`crate::scan`].
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -185,7 +188,89 @@ pub enum IndexError {
     Unsupported(String),
 }
 
+/// Why an index file cannot be used, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexFileError {
+    /// The file could not be read.
+    #[error("reading {}", path.display())]
+    Read {
+        /// The index file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// The file is not an index this dupsift can use.
+    #[error("{}: {error}", path.display())]
+    Invalid {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it (part of the message, hence not a `source`).
+        error: IndexError,
+    },
+}
+
+/// Scan parameters that disagree with an index's: one description per parameter.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("{}", self.messages().join("\n"))]
+pub struct Disagreement {
+    /// The index file.
+    pub path: PathBuf,
+    /// What differs, as [`IndexParams::conflicts`] describes it.
+    pub conflicts: Vec<String>,
+}
+
+impl Disagreement {
+    /// One message per conflict, each naming the file and saying how to fix it.
+    pub fn messages(&self) -> Vec<String> {
+        self.conflicts
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {c}; rerun with the index's parameters (see `dupsift index info`)",
+                    self.path.display()
+                )
+            })
+            .collect()
+    }
+}
+
 impl Index {
+    /// Reads and decodes the index file at `path`.
+    pub fn load(path: &Path) -> Result<Index, IndexFileError> {
+        let bytes = std::fs::read(path).map_err(|source| IndexFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Index::from_bytes(&bytes).map_err(|error| IndexFileError::Invalid {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+
+    /// Writes the index to `path` atomically: readers see the old file or the new one.
+    pub fn save(&self, path: &Path) -> Result<(), crate::atomic::WriteError> {
+        crate::atomic::write(path, |w| self.write(w))
+    }
+
+    /// Refuses scan parameters that would give other band keys, shingles or fingerprints than
+    /// the index holds; `path` is the index file, for the messages.
+    pub fn check_params(&self, params: &Params, path: &Path) -> Result<(), Disagreement> {
+        let conflicts = self.params.conflicts(&IndexParams::of(params));
+        if conflicts.is_empty() {
+            Ok(())
+        } else {
+            Err(Disagreement {
+                path: path.to_path_buf(),
+                conflicts,
+            })
+        }
+    }
+
+    /// Words held over all documents.
+    pub fn words(&self) -> u64 {
+        self.docs.iter().map(|d| d.words.len() as u64).sum()
+    }
+
     /// An empty index for `params` (word shingles only).
     pub fn new(params: IndexParams) -> Result<Index, IndexError> {
         if params.unit != Unit::Word {

@@ -59,13 +59,14 @@ pub mod tokenize;
 pub mod verify;
 
 // The driver and the commands built on it.
+pub mod atomic;
 pub mod check;
 pub mod clean;
 pub mod index;
 pub mod report;
 pub mod scan;
 
-pub use error::ScanError;
+pub use error::{Error, ScanError};
 pub use options::{ScanOptions, Tuning};
 pub use params::{Params, ParamsBuilder, ParamsError};
 pub use progress::{Progress, Stage};

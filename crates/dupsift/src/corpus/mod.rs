@@ -241,6 +241,27 @@ fn changed_message(path: &str, line: u64) -> String {
     }
 }
 
+/// An input given by the caller that does not exist.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}: no such file or directory", path.display())]
+pub struct MissingInput {
+    /// The input as given.
+    pub path: PathBuf,
+}
+
+/// Refuses `inputs` when one of them does not exist (`-`, standard input, always does). A scan
+/// skips a missing input with a reason; a gate or an index given a typo must not pass on an
+/// empty corpus, so `check` and `index` call this first.
+pub fn require_inputs(inputs: &[PathBuf]) -> Result<(), MissingInput> {
+    match inputs
+        .iter()
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
+    {
+        Some(p) => Err(MissingInput { path: p.clone() }),
+        None => Ok(()),
+    }
+}
+
 /// The inputs of a run: the sources to read, in order, and the inputs already rejected.
 #[derive(Debug)]
 pub struct Corpus {

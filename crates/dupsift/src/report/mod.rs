@@ -5,11 +5,15 @@
 //! The JSON schema is a contract, documented in `docs/report.md`: fields may be added within a
 //! [`FORMAT_VERSION`], never renamed, removed or given another meaning.
 //!
-//! This module renders; it must not compute findings or read files.
+//! This module renders; it must not compute findings or read files itself (the texts the HTML
+//! report shows are read back through [`crate::scan::excerpts`], see [`html_texts`]).
 
+mod clean;
 mod gate;
 mod html;
+mod index;
 mod text;
+mod texts;
 mod tsv;
 
 use serde::Serialize;
@@ -18,11 +22,14 @@ use crate::corpus::Skipped;
 use crate::params::Params;
 use crate::result::ScanResult;
 
+pub use clean::{write_plan, write_totals};
 pub use gate::{
     CHECK_FORMAT_VERSION, write_check_github, write_check_json, write_check_sarif, write_check_text,
 };
 pub use html::{SIDE_BYTES, TEXT_ITEMS, Texts, escape, write_html};
+pub use index::write_index_info;
 pub use text::{human_bytes, write_text};
+pub use texts::html_texts;
 pub use tsv::{TSV_HEADER, write_tsv};
 
 /// Version of the JSON report's schema; bumped on any breaking change.

@@ -1,0 +1,223 @@
+//! The cleanup as a command: refuse an output directory that would overwrite or feed on the
+//! inputs, write the cleaned corpus, `manifest.jsonl` and `report.json` into a hidden directory
+//! beside it, and rename that into place once complete, so that an interrupted run leaves the
+//! output as it was; or, for a dry run, only plan and count.
+//!
+//! This module places a cleanup; it must not decide what is removed or cut (see
+//! [`super::plan`]), render the plan, or print.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{CleanError, CleanOptions, Plan, StripPassages, Totals, plan, totals, write};
+use crate::report::{CleanReport, Report};
+use crate::result::ScanResult;
+
+/// A cleanup decided (and, unless it was a dry run, written): its plan and totals.
+#[derive(Clone, Debug)]
+pub struct Cleanup {
+    /// What is removed and cut.
+    pub plan: Plan,
+    /// The totals; after [`run`], `bytes_out` counts what was written.
+    pub totals: Totals,
+}
+
+/// Why an output directory is refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OutputError {
+    /// The output path has no existing ancestor that can be resolved.
+    #[error("{}: cannot resolve the output path", out.display())]
+    Unresolvable {
+        /// The output directory.
+        out: PathBuf,
+    },
+    /// The output would be inside an input (a later scan would read it).
+    #[error("{} is inside the input {}: choose an output outside the inputs", out.display(), input.display())]
+    InsideInput {
+        /// The output directory.
+        out: PathBuf,
+        /// The input holding it.
+        input: PathBuf,
+    },
+    /// An input is inside the output (replacing the output would delete it).
+    #[error("the input {} is inside the output {}", input.display(), out.display())]
+    HoldsInput {
+        /// The output directory.
+        out: PathBuf,
+        /// The input inside it.
+        input: PathBuf,
+    },
+    /// The output exists and is not empty, and `force` was not given.
+    #[error("{} exists and is not empty (use --force to replace it)", out.display())]
+    NotEmpty {
+        /// The output directory.
+        out: PathBuf,
+    },
+    /// The output exists and is not a directory, and `force` was not given.
+    #[error("{} exists and is not a directory", out.display())]
+    NotDirectory {
+        /// The output path.
+        out: PathBuf,
+    },
+}
+
+/// Refuses an output directory that would overwrite or feed on the inputs: `out` inside an
+/// input or an input inside `out`, or an existing non-empty `out` without `force`. Inputs that
+/// do not exist (they are reported as skipped) and standard input are not compared.
+pub fn check_output(inputs: &[PathBuf], out: &Path, force: bool) -> Result<(), OutputError> {
+    // `out` usually does not exist yet: resolve its nearest existing ancestor and append the rest.
+    let absolute = |p: &Path| -> Option<PathBuf> {
+        let p = std::path::absolute(p).ok()?;
+        let mut base = p.as_path();
+        let mut rest = Vec::new();
+        loop {
+            if let Ok(c) = base.canonicalize() {
+                return Some(rest.iter().rev().fold(c, |acc, part| acc.join(part)));
+            }
+            rest.push(base.file_name()?.to_owned());
+            base = base.parent()?;
+        }
+    };
+    let out_abs = absolute(out).ok_or_else(|| OutputError::Unresolvable {
+        out: out.to_path_buf(),
+    })?;
+    for input in inputs.iter().filter(|p| p.as_os_str() != "-") {
+        let Ok(input_abs) = input.canonicalize() else {
+            continue;
+        };
+        if out_abs.starts_with(&input_abs) {
+            return Err(OutputError::InsideInput {
+                out: out.to_path_buf(),
+                input: input.clone(),
+            });
+        }
+        if input_abs.starts_with(&out_abs) {
+            return Err(OutputError::HoldsInput {
+                out: out.to_path_buf(),
+                input: input.clone(),
+            });
+        }
+    }
+    if let Ok(mut entries) = std::fs::read_dir(out) {
+        if entries.next().is_some() && !force {
+            return Err(OutputError::NotEmpty {
+                out: out.to_path_buf(),
+            });
+        }
+    } else if out.exists() && !force {
+        return Err(OutputError::NotDirectory {
+            out: out.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses to cut passages from a scan that did not look for them.
+pub fn check_strip(result: &ScanResult, strip: StripPassages) -> Result<(), CleanError> {
+    if strip != StripPassages::None && result.params.passages.is_none() {
+        return Err(CleanError::NeedsPassages);
+    }
+    Ok(())
+}
+
+/// Plans the cleanup `options` describe and counts it, writing nothing.
+pub fn dry_run(result: &ScanResult, options: &CleanOptions) -> Result<Cleanup, CleanError> {
+    check_strip(result, options.strip_passages)?;
+    let plan = plan(result, options.strip_passages);
+    let totals = totals(result, &plan);
+    Ok(Cleanup { plan, totals })
+}
+
+/// Writes the cleanup `options` describe to the directory `out`: the kept corpus,
+/// `manifest.jsonl` and `report.json` (the scan's report with the cleanup's totals), all
+/// first in a hidden directory beside `out` (`.dupsift-clean-*`), renamed into place once
+/// complete. Refuses what [`check_output`] and [`check_strip`] refuse. On error the temporary
+/// directory is removed and `out` is as it was.
+pub fn run(result: &ScanResult, out: &Path, options: &CleanOptions) -> Result<Cleanup, CleanError> {
+    check_strip(result, options.strip_passages)?;
+    check_output(&options.inputs, out, options.force)?;
+    let plan = plan(result, options.strip_passages);
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(|source| CleanError::CreateDir {
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    // Everything goes to a hidden directory beside OUT, renamed into place when complete: an
+    // interrupted run leaves OUT as it was. On error the directory is removed (on drop).
+    let tmp = tempfile::Builder::new()
+        .prefix(".dupsift-clean-")
+        .tempdir_in(parent)
+        .map_err(|source| CleanError::TempDir {
+            dir: parent.to_path_buf(),
+            source,
+        })?;
+    let totals = write(result, &plan, tmp.path(), options)?;
+    write_report(
+        result,
+        options.strip_passages,
+        &totals,
+        &tmp.path().join("report.json"),
+    )?;
+    place(&tmp.keep(), out).map_err(|source| CleanError::Place {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    Ok(Cleanup { plan, totals })
+}
+
+/// Writes `report.json`: the scan's report with what the cleanup did.
+fn write_report(
+    result: &ScanResult,
+    strip: StripPassages,
+    totals: &Totals,
+    path: &Path,
+) -> Result<(), CleanError> {
+    let mut report = Report::new(result);
+    report.clean = Some(CleanReport {
+        strip_passages: strip,
+        dry_run: false,
+        totals: totals.clone(),
+    });
+    let file = std::fs::File::create(path).map_err(|source| CleanError::CreateReport {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let failed = |error| CleanError::WriteReport {
+        path: path.to_path_buf(),
+        error,
+    };
+    let mut w = io::BufWriter::new(file);
+    report.write_json(&mut w).map_err(failed)?;
+    let file = w.into_inner().map_err(|e| failed(e.into_error()))?;
+    file.sync_all().map_err(failed)
+}
+
+/// Moves the finished directory `tmp` to `out`, replacing an existing `out` only once `tmp` is
+/// complete: the old one is renamed aside, the new one renamed in, then the old one removed.
+pub fn place(tmp: &Path, out: &Path) -> io::Result<()> {
+    if out.exists() {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let old = tempfile::Builder::new()
+            .prefix(".dupsift-old-")
+            .tempdir_in(parent)?
+            .keep();
+        let aside = old.join("previous");
+        std::fs::rename(out, &aside)?;
+        std::fs::rename(tmp, out)?;
+        if std::fs::metadata(&aside)?.is_dir() {
+            std::fs::remove_dir_all(&old)?;
+        } else {
+            std::fs::remove_file(&aside)?;
+            std::fs::remove_dir(&old)?;
+        }
+        Ok(())
+    } else {
+        std::fs::rename(tmp, out)
+    }
+}

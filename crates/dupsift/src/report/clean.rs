@@ -1,0 +1,85 @@
+//! What `dupsift clean` prints: the plan of a dry run (one line per removed document and per
+//! cut) and the totals of a cleanup.
+//!
+//! This module renders a cleanup already decided; it must not plan, write files or print.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::text::human_bytes;
+use crate::clean::{Plan, Reason, Totals};
+use crate::result::ScanResult;
+
+/// Writes one line per document `plan` removes, then one per range it cuts.
+pub fn write_plan(result: &ScanResult, plan: &Plan, mut w: impl Write) -> io::Result<()> {
+    let docs = &result.docs;
+    for (&d, r) in &plan.removed {
+        writeln!(
+            w,
+            "remove  {}  ({}, {} of {}, similarity {:.3})",
+            docs.id(d),
+            human_bytes(docs.bytes[d as usize]),
+            match r.reason {
+                Reason::ExactDuplicate => "exact duplicate",
+                _ => "near-duplicate",
+            },
+            docs.id(r.kept),
+            r.similarity
+        )?;
+    }
+    for (&d, cuts) in &plan.cuts {
+        for c in cuts {
+            writeln!(
+                w,
+                "cut     {}  bytes {}..{}  ({}, passage {} kept in {})",
+                docs.id(d),
+                c.bytes.start,
+                c.bytes.end,
+                human_bytes(c.bytes.end - c.bytes.start),
+                c.passage,
+                docs.id(c.kept_in)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the totals of a cleanup: documents, bytes, and what was written (`out`), or that a
+/// dry run wrote nothing.
+pub fn write_totals(
+    t: &Totals,
+    dry_run: bool,
+    out: Option<&Path>,
+    mut w: impl Write,
+) -> io::Result<()> {
+    let would = if dry_run { "would be " } else { "" };
+    writeln!(
+        w,
+        "documents: {} in, {} kept, {} {}removed, {} with passages {}cut; {} {} skipped by the scan (those that could be read are copied as they were)",
+        t.documents_in,
+        t.kept,
+        t.removed,
+        would,
+        t.cut_documents,
+        would,
+        t.skipped,
+        if t.skipped == 1 { "input" } else { "inputs" }
+    )?;
+    writeln!(
+        w,
+        "bytes: {} in, {} out, {} in removed documents, {} cut",
+        human_bytes(t.bytes_in),
+        human_bytes(t.bytes_out),
+        human_bytes(t.bytes_removed),
+        human_bytes(t.bytes_cut)
+    )?;
+    match (dry_run, out) {
+        (true, _) => writeln!(w, "dry run: nothing written"),
+        (false, Some(out)) => writeln!(
+            w,
+            "wrote {} (with manifest.jsonl and report.json)",
+            out.display()
+        ),
+        (false, None) => Ok(()),
+    }
+}
