@@ -591,7 +591,7 @@ pub fn report(
                 };
                 Ok(Member {
                     doc: r.id.clone(),
-                    similarity: dupsift::report::round4(similarity),
+                    similarity: dupsift::result::round4(similarity),
                     exact: r.exact,
                     bytes: r.bytes,
                     preview: r.preview.clone(),

@@ -11,7 +11,8 @@
 
 use serde::Serialize;
 
-use crate::result::ScanResult;
+use crate::ranges::union_lengths;
+use crate::result::{ScanResult, round4};
 
 mod files;
 pub use files::{AgainstError, BaselineError, open_against};
@@ -142,13 +143,6 @@ fn ratio(part: u64, whole: u64) -> f64 {
 /// A ratio as a check writes it (its failures, the text verdict): a percentage, 2 decimals.
 pub(crate) fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
-}
-
-/// A similarity as the reports write it: rounded to 4 decimals. The scan report's
-/// `report::round4` does the same; it is not imported so that this module, whose verdicts the
-/// report module renders, does not depend on it in turn.
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
 
 /// Findings a team has accepted: fingerprints with how many findings of each are accepted, so
@@ -360,27 +354,10 @@ fn figures(result: &ScanResult, findings: &[Finding], baseline: bool) -> Figures
 /// Bytes in the passage repeats among `findings`. Repeats of different passages may overlap:
 /// each byte is counted once, as the scan does.
 fn repeated_bytes<'a>(findings: impl Iterator<Item = &'a Finding>) -> u64 {
-    let mut ranges: Vec<(&str, u64, u64)> = findings
+    let ranges: Vec<(&str, u64, u64)> = findings
         .filter_map(|f| f.range.map(|(s, e)| (f.place.doc.as_str(), s, e)))
         .collect();
-    ranges.sort_unstable();
-    let mut cut = 0u64;
-    let mut cur: Option<(&str, u64, u64)> = None;
-    for (d, s, e) in ranges {
-        match cur {
-            Some((cd, cs, ce)) if cd == d && s <= ce => cur = Some((cd, cs, ce.max(e))),
-            _ => {
-                if let Some((_, cs, ce)) = cur {
-                    cut += ce - cs;
-                }
-                cur = Some((d, s, e));
-            }
-        }
-    }
-    if let Some((_, cs, ce)) = cur {
-        cut += ce - cs;
-    }
-    cut
+    union_lengths(ranges).iter().map(|x| x.1).sum()
 }
 
 /// One sentence per limit the figures exceed. Without a ratio limit, any finding fails.

@@ -42,6 +42,7 @@
 pub mod error;
 pub mod options;
 pub mod params;
+pub mod plan;
 pub mod progress;
 pub mod ranges;
 pub mod result;

@@ -141,6 +141,12 @@ pub struct OccurrenceFound {
     pub hash: u64,
 }
 
+/// A similarity or share as every report, manifest and verdict writes it: rounded to 4
+/// decimals (one function, so that a cluster's similarity reads the same everywhere).
+pub fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
 /// Characters in a document preview.
 pub const PREVIEW_CHARS: usize = 72;
 

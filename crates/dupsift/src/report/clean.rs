@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::text::human_bytes;
-use crate::clean::{Plan, Reason, Totals};
+use crate::plan::{Plan, Reason, Totals};
 use crate::result::ScanResult;
 
 /// Writes one line per document `plan` removes, then one per range it cuts.

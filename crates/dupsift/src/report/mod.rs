@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::corpus::Skipped;
 use crate::params::Params;
-use crate::result::ScanResult;
+use crate::result::{ScanResult, round4};
 
 pub use clean::{write_plan, write_totals};
 pub use gate::{
@@ -65,11 +65,11 @@ pub struct Report {
 #[derive(Clone, Debug, Serialize)]
 pub struct CleanReport {
     /// `none`, `self` or `all`.
-    pub strip_passages: crate::clean::StripPassages,
+    pub strip_passages: crate::plan::StripPassages,
     /// Whether anything was written.
     pub dry_run: bool,
     /// Documents and bytes in, kept, removed, cut.
-    pub totals: crate::clean::Totals,
+    pub totals: crate::plan::Totals,
 }
 
 /// Totals of a scan.
@@ -202,11 +202,6 @@ pub struct Member {
     pub bytes: u64,
     /// The start of its text, on one line.
     pub preview: String,
-}
-
-/// A similarity or share as the reports write it: rounded to 4 decimals.
-pub fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
 
 /// `part` as a share of `whole` for people: one decimal and a `%` (`0%` of nothing).

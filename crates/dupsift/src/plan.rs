@@ -1,0 +1,194 @@
+//! What a cleanup does, decided from a scan's findings alone: which documents go (every
+//! cluster member but the kept one) and which byte ranges of the documents that stay are cut
+//! (repeats of passages, with [`StripPassages`]), and the totals that follow. The model of a
+//! cleanup, shared by [`crate::clean`] (which writes it) and [`crate::report`] (which shows
+//! it); a leaf: it depends on the scan's result only.
+//!
+//! This module must not read or write files.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::result::ScanResult;
+
+/// Which repeated passages a cleanup cuts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StripPassages {
+    /// None: documents are kept or removed whole.
+    #[default]
+    None,
+    /// Repeats of a passage inside one document beyond its first copy there.
+    #[serde(rename = "self")]
+    SelfRepeats,
+    /// Also every occurrence of a passage already seen in an earlier kept document.
+    All,
+}
+
+/// Why a document or a range leaves the corpus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Byte-identical to the kept document of its cluster.
+    ExactDuplicate,
+    /// In the cluster of the kept document, not identical.
+    NearDuplicate,
+    /// A repeat of a passage kept elsewhere.
+    RepeatedPassage,
+}
+
+/// A document removed whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Removal {
+    /// Why.
+    pub reason: Reason,
+    /// The kept document of its cluster.
+    pub kept: u32,
+    /// Similarity to the kept document.
+    pub similarity: f64,
+}
+
+/// A range cut out of a kept document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// Bytes of the document (the text field's UTF-8 for JSONL) that go.
+    pub bytes: Range<u64>,
+    /// Index of the passage in [`ScanResult::passages`].
+    pub passage: usize,
+    /// The document holding the occurrence that stays.
+    pub kept_in: u32,
+}
+
+/// What a cleanup does, decided before anything is written.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Removed documents.
+    pub removed: BTreeMap<u32, Removal>,
+    /// Cuts of kept documents, sorted and disjoint per document.
+    pub cuts: BTreeMap<u32, Vec<Cut>>,
+}
+
+impl Plan {
+    /// Bytes the cuts remove.
+    pub fn cut_bytes(&self) -> u64 {
+        self.cuts
+            .values()
+            .flatten()
+            .map(|c| c.bytes.end - c.bytes.start)
+            .sum()
+    }
+}
+
+/// Decides removals and cuts.
+pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
+    let docs = &result.docs;
+    let mut plan = Plan::default();
+    for c in &result.clusters {
+        for &(m, similarity) in &c.members {
+            let exact = docs.content[m as usize] == docs.content[c.kept as usize];
+            plan.removed.insert(
+                m,
+                Removal {
+                    reason: if exact {
+                        Reason::ExactDuplicate
+                    } else {
+                        Reason::NearDuplicate
+                    },
+                    kept: c.kept,
+                    similarity,
+                },
+            );
+        }
+    }
+    if strip == StripPassages::None {
+        return plan;
+    }
+    let mut cuts: FxHashMap<u32, Vec<Cut>> = FxHashMap::default();
+    for (p, f) in result.passages.iter().enumerate() {
+        // Occurrences come in document order; the first in a kept document stays.
+        let mut keeper: Option<u32> = None;
+        let mut seen_in: FxHashSet<u32> = FxHashSet::default();
+        for o in &f.occurrences {
+            if plan.removed.contains_key(&o.doc) || o.start >= o.end {
+                continue;
+            }
+            let repeat_here = !seen_in.insert(o.doc);
+            let cut = match strip {
+                StripPassages::SelfRepeats => repeat_here,
+                StripPassages::All => keeper.is_some(),
+                StripPassages::None => false,
+            };
+            if cut {
+                cuts.entry(o.doc).or_default().push(Cut {
+                    bytes: o.start..o.end,
+                    passage: p,
+                    kept_in: if repeat_here {
+                        o.doc
+                    } else {
+                        keeper.unwrap_or(o.doc)
+                    },
+                });
+            }
+            keeper.get_or_insert(o.doc);
+        }
+    }
+    for (doc, mut list) in cuts {
+        // Overlapping occurrences of different passages: cut each byte once.
+        list.sort_by_key(|c| (c.bytes.start, c.bytes.end));
+        let mut merged: Vec<Cut> = Vec::with_capacity(list.len());
+        for c in list {
+            match merged.last_mut() {
+                Some(m) if c.bytes.start <= m.bytes.end => {
+                    m.bytes.end = m.bytes.end.max(c.bytes.end);
+                }
+                _ => merged.push(c),
+            }
+        }
+        plan.cuts.insert(doc, merged);
+    }
+    plan
+}
+
+/// Totals of a cleanup.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Documents read.
+    pub documents_in: u64,
+    /// Documents written (whole or with cuts).
+    pub kept: u64,
+    /// Documents removed as duplicates.
+    pub removed: u64,
+    /// Documents with passages cut.
+    pub cut_documents: u64,
+    /// Inputs the scan skipped; files and lines among them are copied through unchanged.
+    pub skipped: u64,
+    /// Bytes of text read (documents only).
+    pub bytes_in: u64,
+    /// Bytes of text written (documents only).
+    pub bytes_out: u64,
+    /// Bytes of removed documents.
+    pub bytes_removed: u64,
+    /// Bytes cut from kept documents.
+    pub bytes_cut: u64,
+}
+
+/// Totals a plan gives, without writing anything (what `--dry-run` prints).
+pub fn totals(result: &ScanResult, plan: &Plan) -> Totals {
+    let docs = &result.docs;
+    let bytes_in: u64 = docs.bytes.iter().sum();
+    let bytes_removed: u64 = plan.removed.keys().map(|&d| docs.bytes[d as usize]).sum();
+    let bytes_cut = plan.cut_bytes();
+    Totals {
+        documents_in: docs.len() as u64,
+        kept: docs.len() as u64 - plan.removed.len() as u64,
+        removed: plan.removed.len() as u64,
+        cut_documents: plan.cuts.len() as u64,
+        skipped: result.skipped.len() as u64,
+        bytes_in,
+        bytes_out: bytes_in - bytes_removed - bytes_cut,
+        bytes_removed,
+        bytes_cut,
+    }
+}
