@@ -1,7 +1,15 @@
-//! dupsift finds near-duplicate documents in a corpus with shingling, MinHash and LSH, and
-//! verifies every candidate pair so that reported clusters are exact at the chosen threshold.
+//! dupsift finds near-duplicate documents and repeated passages in a corpus with shingling,
+//! MinHash and LSH, and verifies every candidate pair so that reported clusters are exact at the
+//! chosen threshold. This crate is the engine: every pass and every command, with no command
+//! line, printing, environment or process exit in it, so that the `dupsift` binary and a Python
+//! binding call the same functions.
 //!
-//! The pipeline, one module per stage, data flowing forward only:
+//! **Model** (leaf modules every pass and command shares): [`params`] (what is detected,
+//! validated once by [`ParamsBuilder::build`]), [`options`] (a scan's [`ScanOptions`]: params,
+//! reading, strictness, [`Tuning`]), [`progress`], [`result`] (a scan's [`ScanResult`]),
+//! [`plan`] (what a cleanup does), [`error`] (one [`Error`] over every call's typed errors).
+//!
+//! **Kernels**, one module per stage, data flowing forward only:
 //!
 //! | stage | module | in → out |
 //! |---|---|---|
@@ -14,10 +22,24 @@
 //! | (between passes) | [`spill`] | each document's 32-bit word hashes, kept on disk for the later passes |
 //! | verify | [`verify`] | candidate pairs → pairs at or above the threshold |
 //! | cluster | [`cluster`] | pairs + exact duplicates → clusters with a kept document |
-//! | report | [`report`] | clusters → JSON / text |
+//! | passages | [`passages`] | fingerprints → seeds → alignments → grouped passages, in word positions |
 //!
-//! [`scan::scan`] drives the stages; `ARCHITECTURE.md` describes the invariants (determinism,
-//! memory per document). A scan of three documents:
+//! **Driver**: [`scan`] runs the kernels as a sequence of passes, one artifact to the next
+//! (sketch the corpus → candidates → verified pairs → clusters → aligned passages → located
+//! occurrences; the table is in [`scan`]'s docs).
+//!
+//! **Commands**, each owning its whole job:
+//!
+//! | command | call | does |
+//! |---|---|---|
+//! | scan | [`scan::scan`] → [`report::Report`] | the findings; JSON, text, HTML and TSV writers in [`report`] |
+//! | clean | [`clean::run`], [`clean::dry_run`] | the cleaned corpus, manifest and `report.json` under OUT, placed atomically |
+//! | check | [`check::judge`], [`check::open_against`], [`check::Baseline`] | a CI verdict with limits and baselines; formats in [`report`] |
+//! | index | [`index::Index`], [`scan::index_documents`], [`scan::scan_against`] | the `.dsx` index of a corpus, and scans against it |
+//! | (Spark worker) | [`scan::Signer`] | per-document band keys and similarities, for the binary's `worker` |
+//!
+//! Files a command writes go through [`atomic::write`]. `ARCHITECTURE.md` describes the
+//! invariants (determinism, memory per document). A scan of three documents:
 //!
 //! ```
 //! use dupsift::{report::Report, scan::scan, Progress, ScanOptions};
