@@ -187,3 +187,33 @@ fn character_shingles_cannot_be_indexed() {
         Err(IndexError::Unsupported(_))
     ));
 }
+
+/// Regression (issue 14): indexing read through a copy of pass 1 that let invalid UTF-8 pass
+/// under `strict`; it now stops as a strict scan does, and indexes the text lossily otherwise.
+#[test]
+fn strict_indexing_stops_at_invalid_utf8_as_a_strict_scan_does() {
+    let c = Corpus::new();
+    c.file("corpus/a.txt", words(40, 100)).file(
+        "corpus/bad.txt",
+        b"fine until \xff\xfe here and some more words",
+    );
+    let mut options = ScanOptions::default();
+    let mut index = Index::new(IndexParams::of(&options.params)).unwrap();
+    let progress = Progress::default();
+    let skipped =
+        dupsift::scan::index_documents(&[c.path("corpus")], &options, &progress, &mut index)
+            .unwrap();
+    assert!(skipped.is_empty());
+    assert_eq!(index.docs.len(), 2, "lossily read, indexed");
+    options.strict = true;
+    let mut index = Index::new(IndexParams::of(&options.params)).unwrap();
+    match dupsift::scan::index_documents(&[c.path("corpus")], &options, &progress, &mut index) {
+        Err(dupsift::ScanError::Strict(k)) => {
+            assert_eq!(
+                (k.path.as_str(), k.reason.as_str()),
+                ("bad.txt", "invalid UTF-8")
+            )
+        }
+        other => panic!("not a strict stop: {other:?}"),
+    }
+}
