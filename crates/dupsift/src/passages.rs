@@ -545,6 +545,64 @@ pub struct Passage {
     pub identity: f64,
 }
 
+/// Where each document of a passage starts repeating itself: the start of every run of its
+/// self-alignments' sides that begins past the end of the runs before it (sides of one
+/// self-alignment never overlap), sorted by (document, word). A side of another alignment
+/// that crosses such a place is cut there, so that a copy of the repeated text elsewhere,
+/// or a shuffled variant, cannot merge the document's copies into one occurrence (which
+/// would hide the repeat from the report and from a cleanup of self-repeats).
+fn repeat_starts<'a>(self_aligned: impl Iterator<Item = &'a Alignment>) -> Vec<(u32, u32)> {
+    let mut sides: Vec<(u32, u32, u32)> = self_aligned
+        .flat_map(|x| [&x.a, &x.b])
+        .map(|s| (s.doc, s.words.start, s.words.end))
+        .collect();
+    sides.sort_unstable();
+    let mut out = Vec::new();
+    let mut run: Option<(u32, u32)> = None; // (doc, end of the run so far)
+    for (doc, start, end) in sides {
+        match run {
+            Some((d, e)) if d == doc && start < e => run = Some((d, e.max(end))),
+            Some((d, _)) if d == doc => {
+                out.push((doc, start));
+                run = Some((doc, end));
+            }
+            _ => run = Some((doc, end)),
+        }
+    }
+    out
+}
+
+/// `side`, cut at every barrier strictly inside it, into `out` (each piece with `repeat`).
+fn split_at_barriers(
+    side: &Side,
+    repeat: bool,
+    barriers: &[(u32, u32)],
+    out: &mut Vec<(Occurrence, bool)>,
+) {
+    let lo = barriers.partition_point(|&b| b <= (side.doc, side.words.start));
+    let hi = barriers.partition_point(|&b| b < (side.doc, side.words.end));
+    let mut start = side.words.start;
+    for &(_, at) in &barriers[lo..hi.max(lo)] {
+        let words = start..at;
+        out.push((
+            Side {
+                doc: side.doc,
+                words,
+            },
+            repeat,
+        ));
+        start = at;
+    }
+    let words = start..side.words.end;
+    out.push((
+        Side {
+            doc: side.doc,
+            words,
+        },
+        repeat,
+    ));
+}
+
 /// Groups alignments into passages: connected components of aligned sides, where sides of one
 /// document that overlap by more than half of the longer join too. Passages come sorted by
 /// their first occurrence.
@@ -614,18 +672,51 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
     let mut passages: Vec<Passage> = sets
         .par_iter()
         .filter_map(|&r| {
-            let mut occ: Vec<Occurrence> = set(r).iter().map(|&k| side(k).clone()).collect();
-            occ.sort_unstable_by_key(|o| (o.doc, o.words.start));
+            let members = set(r);
+            let barriers = repeat_starts(members.iter().filter_map(|&k| {
+                let x = &alignments[k as usize / 2];
+                (k % 2 == 0 && x.a.doc == x.b.doc).then_some(x)
+            }));
+            // Each piece with whether it is a side of a self-alignment (part of a repeat).
+            let mut occ: Vec<(Occurrence, bool)> = Vec::with_capacity(members.len());
+            for &k in members {
+                let x = &alignments[k as usize / 2];
+                split_at_barriers(side(k), x.a.doc == x.b.doc, &barriers, &mut occ);
+            }
+            occ.sort_unstable_by_key(|(o, _)| (o.doc, o.words.start));
             // Overlapping sides in one document are one occurrence.
-            let mut merged: Vec<Occurrence> = Vec::with_capacity(occ.len());
-            for o in occ {
+            let mut merged: Vec<(Occurrence, bool)> = Vec::with_capacity(occ.len());
+            for (o, repeat) in occ {
                 match merged.last_mut() {
-                    Some(m) if m.doc == o.doc && o.words.start < m.words.end => {
+                    Some((m, r)) if m.doc == o.doc && o.words.start < m.words.end => {
                         m.words.end = m.words.end.max(o.words.end);
+                        *r |= repeat;
                     }
-                    _ => merged.push(o),
+                    _ => merged.push((o, repeat)),
                 }
             }
+            // Pieces cut at a barrier stay apart only where both hold a copy of the repeat:
+            // elsewhere the cut was not needed, and a side keeps its whole extent.
+            let mut joined: Vec<Occurrence> = Vec::with_capacity(merged.len());
+            let mut last_repeat = false;
+            for (o, repeat) in merged {
+                match joined.last_mut() {
+                    Some(m)
+                        if m.doc == o.doc
+                            && m.words.end == o.words.start
+                            && !(last_repeat && repeat)
+                            && barriers.binary_search(&(o.doc, o.words.start)).is_ok() =>
+                    {
+                        m.words.end = o.words.end;
+                        last_repeat |= repeat;
+                    }
+                    _ => {
+                        joined.push(o);
+                        last_repeat = repeat;
+                    }
+                }
+            }
+            let merged = joined;
             (merged.len() > 1).then(|| Passage {
                 occurrences: merged,
                 identity: identity[r as usize],
@@ -1029,5 +1120,50 @@ mod tests {
         let p3 = format!("{} {}", &p1[p1.len() / 2..], &p2[..p2.len() / 2]);
         let d = format!("{} {p3}", filler(3, 20));
         assert!(!find(&[&a, &d], &params(50)).is_empty());
+    }
+
+    #[test]
+    fn a_shuffled_copy_of_a_doubled_body_does_not_merge_its_two_copies() {
+        // The body is 70 words in 7 sentences of 10; the variant moves the last sentence to
+        // the front, so it matches the doubled document across the place where the second copy
+        // starts. The doubled document must still show two occurrences (its self-repeat).
+        let sentences: Vec<String> = (0..7).map(|k| filler(40 + k, 10)).collect();
+        let body = sentences.join(" ");
+        let doubled = format!("{body} {body}");
+        let shuffled = format!("{} {}", sentences[6], sentences[..6].join(" "));
+        let found = find(&[&doubled, &shuffled], &params(50));
+        let of_doubled: Vec<Range<u32>> = found
+            .iter()
+            .flat_map(|p| &p.occurrences)
+            .filter(|o| o.doc == 0)
+            .map(|o| o.words.clone())
+            .collect();
+        assert!(
+            of_doubled.contains(&(0..70)) && of_doubled.contains(&(70..140)),
+            "{found:?}"
+        );
+        // On alignments alone: a cross-document side that mostly covers the first copy (so it
+        // joins its passage) and runs into the second is cut where the second starts.
+        let side = |doc, words: Range<u32>| Side { doc, words };
+        let alignments = [
+            Alignment {
+                a: side(0, 0..68),
+                b: side(0, 68..136),
+                identity: 1.0,
+            },
+            Alignment {
+                a: side(0, 10..90),
+                b: side(1, 0..80),
+                identity: 1.0,
+            },
+        ];
+        let grouped = group(&alignments);
+        assert_eq!(grouped.len(), 1, "{grouped:?}");
+        let occ: Vec<(u32, Range<u32>)> = grouped[0]
+            .occurrences
+            .iter()
+            .map(|o| (o.doc, o.words.clone()))
+            .collect();
+        assert_eq!(occ, [(0, 0..68), (0, 68..136), (1, 0..80)]);
     }
 }
