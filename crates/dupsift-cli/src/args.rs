@@ -411,9 +411,11 @@ pub struct CleanArgs {
     )]
     pub output: Option<PathBuf>,
 
-    /// Which repeated passages to cut from the documents that stay.
-    #[arg(long, value_enum, default_value_t = StripArg::None, help_heading = "Cleanup")]
-    pub strip_passages: StripArg,
+    /// Which repeated passages to cut from the documents that stay. Default: self (a document's
+    /// repeats of its own passages: a body pasted twice comes out once), or none with
+    /// --no-passages.
+    #[arg(long, value_enum, help_heading = "Cleanup")]
+    pub strip_passages: Option<StripArg>,
 
     /// Compression of the JSONL and text files written. Default: as each input.
     #[arg(long, value_enum, help_heading = "Cleanup")]

@@ -55,11 +55,14 @@ pub struct CleanOptions<'a> {
 }
 
 impl CleanOptions<'_> {
-    /// The options of a cleanup of the scan of `inputs` with `scan`; the rest as by default.
+    /// The options of a cleanup of the scan of `inputs` with `scan`: a document's repeats of
+    /// its own passages are cut when the scan looks for passages (a body pasted twice comes out
+    /// once), nothing is cut otherwise; the rest as by default.
     pub fn new(inputs: &[PathBuf], scan: &crate::ScanOptions) -> CleanOptions<'static> {
         CleanOptions {
             inputs: inputs.to_vec(),
             text_field: scan.read.text_field.clone(),
+            strip_passages: StripPassages::default_for(scan.params.passages.is_some()),
             ..CleanOptions::default()
         }
     }

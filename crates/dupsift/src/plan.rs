@@ -27,6 +27,18 @@ pub enum StripPassages {
     All,
 }
 
+impl StripPassages {
+    /// What a cleanup cuts unless told otherwise: self-repeats when passages are searched (a
+    /// body pasted twice by a scrape is the case dupsift exists for), nothing without them.
+    pub fn default_for(passages: bool) -> StripPassages {
+        if passages {
+            StripPassages::SelfRepeats
+        } else {
+            StripPassages::None
+        }
+    }
+}
+
 /// Why a document or a range leaves the corpus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

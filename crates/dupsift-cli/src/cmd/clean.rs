@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anyhow::Result;
 
-use dupsift::clean::{self, CleanOptions};
+use dupsift::clean::{self, CleanOptions, StripPassages};
 use dupsift::report::{self, Report};
 
 use super::detect;
@@ -31,7 +31,10 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
         }
     };
     let options = CleanOptions {
-        strip_passages: args.strip_passages.into(),
+        strip_passages: args.strip_passages.map_or(
+            StripPassages::default_for(!args.common.no_passages),
+            Into::into,
+        ),
         compress: args.compress.map(Into::into),
         force: args.force,
         on_file_written: abort_after.is_some().then_some(&abort as &dyn Fn(u64)),

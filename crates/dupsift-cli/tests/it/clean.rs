@@ -469,7 +469,7 @@ fn check_accounting(m: &Mixed, out: &Path, prefix: &str, extra_skips: u64) {
 fn directory_is_mirrored_with_kept_documents_and_skipped_inputs_only() {
     let m = mixed();
     let input_before = snapshot(&m.t.join("in"));
-    let run = clean(m.t.path(), &["in", "-o", "out"]).success();
+    let run = clean(m.t.path(), &["in", "-o", "out", "--strip-passages", "none"]).success();
     let out = m.t.join("out");
 
     let written = files(&out);
@@ -519,7 +519,7 @@ fn directory_is_mirrored_with_kept_documents_and_skipped_inputs_only() {
 #[test]
 fn manifest_has_one_line_per_removed_document() {
     let m = mixed();
-    clean(m.t.path(), &["in", "-o", "out"]).success();
+    clean(m.t.path(), &["in", "-o", "out", "--strip-passages", "none"]).success();
     let out = m.t.join("out");
     let r = out_report(&out);
     assert_eq!(manifest(&out), m.removals(&r, ""));
@@ -571,7 +571,11 @@ fn manifest_lists_cut_passages_with_strip_passages_all() {
 fn accounting_adds_up_with_bad_inputs_mixed_in() {
     let m = mixed();
     // Two arguments: names are prefixed with the argument; missing.txt is one more skip.
-    clean(m.t.path(), &["in", "missing.txt", "-o", "out"]).success();
+    clean(
+        m.t.path(),
+        &["in", "missing.txt", "-o", "out", "--strip-passages", "none"],
+    )
+    .success();
     let out = m.t.join("out");
     check_accounting(&m, &out, "in/", 1);
     let t = totals(&out_report(&out)).clone();
@@ -892,8 +896,18 @@ fn strip_passages_self_writes_the_seed_body_once() {
     );
     assert_eq!(r["clean"]["strip_passages"], "self");
 
-    // Without --strip-passages the seed is copied whole.
-    clean(t.path(), &["in", "-o", "out-none"]).success();
+    // By default the seed's repeat is cut as with `self`; `none` copies it whole.
+    clean(t.path(), &["in", "-o", "out-default"]).success();
+    assert_eq!(
+        manifest(&t.join("out-default")),
+        manifest(&t.join("out")),
+        "the default cuts self-repeats"
+    );
+    clean(
+        t.path(),
+        &["in", "-o", "out-none", "--strip-passages", "none"],
+    )
+    .success();
     assert!(files(&t.join("out-none"))[SEED] == seed);
     assert_eq!(manifest(&t.join("out-none")), Vec::<Value>::new());
 }
@@ -1377,7 +1391,7 @@ fn interrupted_run_leaves_no_output() {
     let m = mixed();
     let root = m.t.path();
     let input_before = snapshot(&m.t.join("in"));
-    let status = aborted_clean(root, &["in", "-o", "out"], 2);
+    let status = aborted_clean(root, &["in", "-o", "out", "--strip-passages", "none"], 2);
     assert_aborted(status);
     assert!(!m.t.join("out").exists(), "an interrupted run left OUT");
     assert_eq!(snapshot(&m.t.join("in")), input_before, "inputs modified");
@@ -1404,7 +1418,11 @@ fn interrupted_run_leaves_no_output() {
     check_leftovers(root);
 
     // A later complete run is not disturbed by the leftovers.
-    clean(root, &["in", "-o", "prev", "--force"]).success();
+    clean(
+        root,
+        &["in", "-o", "prev", "--strip-passages", "none", "--force"],
+    )
+    .success();
     assert_eq!(
         manifest(&m.t.join("prev")),
         m.removals(&out_report(&m.t.join("prev")), "")
@@ -1771,4 +1789,54 @@ fn output_is_identical_across_thread_counts() {
     // And the same as a default run (one thread per core).
     clean(root, &["in", "-o", "out3", "--strip-passages", "all"]).success();
     assert_eq!(files(&m.t.join("out3")), w1);
+}
+
+/// Regression (issue 15): `clean corpus/` with the defaults kept the article whose body was
+/// pasted twice, whole, and removed the clean single copy: the cleaned corpus held the body
+/// twice. Self-repeats are now cut by default, so the body is in the output exactly once;
+/// without passage detection nothing is cut, and that is not an error.
+#[test]
+fn regression_default_clean_of_the_corpus_writes_the_doubled_body_once() {
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("clean");
+    let dest_arg = dest.to_str().unwrap();
+    run_in(crate_root(), &["clean", "corpus", "-o", dest_arg]).success();
+    let sentence = "Russia is actively looking to acquire weapons and munitions from North Korea";
+    let copies: usize = files(&dest)
+        .values()
+        .map(|bytes| String::from_utf8_lossy(bytes).matches(sentence).count())
+        .sum();
+    assert_eq!(copies, 1, "the UPI body is in the cleaned corpus once");
+    let r = out_report(&dest);
+    assert_eq!(r["clean"]["strip_passages"], "self");
+
+    let plain = out.path().join("plain");
+    run_in(
+        crate_root(),
+        &[
+            "clean",
+            "corpus",
+            "--no-passages",
+            "-o",
+            plain.to_str().unwrap(),
+        ],
+    )
+    .success();
+    assert_eq!(out_report(&plain)["clean"]["strip_passages"], "none");
+    let run = run_in(
+        crate_root(),
+        &[
+            "clean",
+            "corpus",
+            "--no-passages",
+            "--strip-passages",
+            "self",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(
+        run.code,
+        Some(2),
+        "asking for cuts without passages is refused"
+    );
 }
