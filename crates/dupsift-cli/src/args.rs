@@ -150,9 +150,9 @@ pub enum VerifyArg {
 pub enum KeepArg {
     /// The first document in input order.
     First,
-    /// The largest document (ties: the first).
+    /// The largest document once its repeats of its own passages are cut (ties: the first).
     Longest,
-    /// The smallest document (ties: the first).
+    /// The smallest document once its repeats of its own passages are cut (ties: the first).
     Shortest,
 }
 

@@ -69,13 +69,14 @@ impl UnionFind {
 pub enum KeepPolicy {
     /// The first document in input order.
     First,
-    /// The longest document in bytes (ties: the first).
+    /// The longest document in bytes (ties: the first). A scan ranks documents by their size
+    /// once their repeats of their own passages are cut, so a body pasted twice does not win.
     Longest,
-    /// The shortest document in bytes (ties: the first).
+    /// The shortest document in bytes (ties: the first), ranked as for `Longest`.
     Shortest,
 }
 
-/// Picks the kept member of a sorted, non-empty cluster. `bytes[doc]` is the document's size.
+/// Picks the kept member of a sorted, non-empty cluster. `bytes[doc]` is the size ranked.
 pub fn choose_kept(members: &[u32], bytes: &[u64], policy: KeepPolicy) -> u32 {
     let size = |d: &u32| bytes[*d as usize];
     // `members` is sorted, and min_by_key / max_by_key pick the first / last of equals, so

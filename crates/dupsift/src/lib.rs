@@ -25,8 +25,8 @@
 //! | passages | [`passages`] | fingerprints → seeds → alignments → grouped passages, in word positions |
 //!
 //! **Driver**: [`scan`] runs the kernels as a sequence of passes, one artifact to the next
-//! (sketch the corpus → candidates → verified pairs → clusters → aligned passages → located
-//! occurrences; the table is in [`scan`]'s docs).
+//! (sketch the corpus → candidates → verified pairs → components → aligned passages → located
+//! occurrences → clusters with their kept documents; the table is in [`scan`]'s docs).
 //!
 //! **Commands**, each owning its whole job:
 //!

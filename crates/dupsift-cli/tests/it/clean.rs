@@ -1802,9 +1802,11 @@ fn regression_default_clean_of_the_corpus_writes_the_doubled_body_once() {
     let dest_arg = dest.to_str().unwrap();
     run_in(crate_root(), &["clean", "corpus", "-o", dest_arg]).success();
     let sentence = "Russia is actively looking to acquire weapons and munitions from North Korea";
+    // The corpus itself, not the report and manifest written beside it.
     let copies: usize = files(&dest)
-        .values()
-        .map(|bytes| String::from_utf8_lossy(bytes).matches(sentence).count())
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "report.json" | "manifest.jsonl"))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).matches(sentence).count())
         .sum();
     assert_eq!(copies, 1, "the UPI body is in the cleaned corpus once");
     let r = out_report(&dest);
@@ -1839,4 +1841,44 @@ fn regression_default_clean_of_the_corpus_writes_the_doubled_body_once() {
         Some(2),
         "asking for cuts without passages is refused"
     );
+}
+
+/// Regression (issue 15): `--keep longest` kept the doubled article because its body, pasted
+/// twice, made it the longest member. Members are now ranked after their self-repeats are cut:
+/// the single copy with a closing sentence is longer than the doubled body cut once, so it is
+/// kept; `--keep shortest` ranks the same way, and exact copies of a doubled document rank as
+/// it does.
+#[test]
+fn regression_keep_by_length_compares_members_after_their_self_repeats_are_cut() {
+    let seed = seed_bytes();
+    let body = &seed[..3879];
+    let t = TempCorpus::new();
+    let mut longer = body.to_vec();
+    longer.extend_from_slice(b"\nThis story was updated with a comment from the ministry.\n");
+    t.file("in/a-doubled.txt", &seed)
+        .file("in/b-doubled-copy.txt", &seed)
+        .file("in/c-single-longer.txt", &longer);
+    let kept = |keep: &str| {
+        let r = scan_json_in(t.path(), &["in", "--keep", keep]);
+        let c = arr(&r, "clusters");
+        assert_eq!(c.len(), 1, "{r}");
+        s(&c[0], "kept").to_owned()
+    };
+    assert_eq!(kept("longest"), "c-single-longer.txt");
+    // Shortest: the doubled body cut once (3880 bytes) is shorter than the longer single copy.
+    assert_eq!(kept("shortest"), "a-doubled.txt");
+    assert_eq!(kept("first"), "a-doubled.txt");
+    // And the cleaned corpus holds the body once, whichever is kept.
+    clean(t.path(), &["in", "-o", "out", "--keep", "longest"]).success();
+    let written = files(&t.join("out"));
+    let copies: usize = written
+        .iter()
+        .filter(|(name, _)| name.ends_with(".txt"))
+        .map(|(_, b)| {
+            String::from_utf8_lossy(b)
+                .matches("Russia is actively looking")
+                .count()
+        })
+        .sum();
+    assert_eq!(copies, 1, "{:?}", written.keys().collect::<Vec<_>>());
 }

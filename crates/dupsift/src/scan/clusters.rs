@@ -1,6 +1,10 @@
 //! Clusters: connected components of exact duplication and verified pairs, each with the
 //! member a cleanup keeps and every other member's similarity to it.
 //!
+//! Components come first ([`components`]); the kept members are chosen once passages are
+//! located ([`clusters`]), so that a policy by length compares documents after their repeats
+//! of their own passages are cut: a body pasted twice does not make a document "longest".
+//!
 //! This module must not read documents itself: similarities it lacks come from
 //! [`Similarity`], computed as the candidates' were.
 
@@ -12,14 +16,9 @@ use crate::error::ScanError;
 use crate::progress::Progress;
 use crate::result::{Cluster, DocTable, Pair};
 
-/// The clusters of `docs` joined by `pairs` (and by exact duplication), in canonical order.
-pub(super) fn clusters(
-    docs: &DocTable,
-    pairs: &[Pair],
-    keep: KeepPolicy,
-    similarity: &Similarity<'_>,
-    progress: &Progress,
-) -> Result<Vec<Cluster>, ScanError> {
+/// The components of `docs` joined by `pairs` and by exact duplication, in canonical order
+/// (largest first, then by first member), each sorted.
+pub(super) fn components(docs: &DocTable, pairs: &[Pair]) -> Vec<Vec<u32>> {
     let mut uf = UnionFind::new(docs.len());
     for d in 0..docs.len() as u32 {
         uf.union(d, docs.original[d as usize]);
@@ -27,10 +26,24 @@ pub(super) fn clusters(
     for p in pairs {
         uf.union(p.a, p.b);
     }
-    let components = uf.components();
+    uf.components()
+}
+
+/// The clusters of `components`: the kept member of each by `keep`, ranking by `sizes` (each
+/// document's bytes, less what cutting its self-repeats removes), and every other member's
+/// similarity to it.
+pub(super) fn clusters(
+    components: Vec<Vec<u32>>,
+    docs: &DocTable,
+    pairs: &[Pair],
+    keep: KeepPolicy,
+    sizes: &[u64],
+    similarity: &Similarity<'_>,
+    progress: &Progress,
+) -> Result<Vec<Cluster>, ScanError> {
     let kept_of: Vec<u32> = components
         .iter()
-        .map(|members| choose_kept(members, &docs.bytes, keep))
+        .map(|members| choose_kept(members, sizes, keep))
         .collect();
     // Each member's similarity to its kept document: known for exact duplicates and verified
     // pairs; the others are computed like the candidates were.
@@ -65,4 +78,36 @@ pub(super) fn clusters(
             Cluster { kept, members }
         })
         .collect())
+}
+
+/// What the keep policy ranks: each document's bytes less the bytes a cleanup of its
+/// self-repeats cuts (`self_repeating`: originals, in document order; an exact copy has its
+/// original's).
+pub(super) fn sizes_after_self_cuts(docs: &DocTable, self_repeating: &[(u32, u64)]) -> Vec<u64> {
+    let mut cut = vec![0u64; docs.len()];
+    for &(d, n) in self_repeating {
+        cut[d as usize] = n;
+    }
+    (0..docs.len())
+        .map(|d| docs.bytes[d].saturating_sub(cut[docs.original[d] as usize]))
+        .collect()
+}
+
+/// The signatures of the documents in `components` only (`--verify estimate` keeps one per
+/// document until clusters are built; the passes between need only these), with each
+/// document's row (`u32::MAX`: not kept).
+pub(super) fn clustered_signatures(
+    sigs: &[u32],
+    num_perm: usize,
+    components: &[Vec<u32>],
+    docs: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut rows = vec![u32::MAX; docs];
+    let mut kept = Vec::with_capacity(components.iter().map(Vec::len).sum::<usize>() * num_perm);
+    for &d in components.iter().flatten() {
+        rows[d as usize] = (kept.len() / num_perm) as u32;
+        let d = d as usize;
+        kept.extend_from_slice(&sigs[d * num_perm..(d + 1) * num_perm]);
+    }
+    (kept, rows)
 }

@@ -14,7 +14,7 @@ use crate::index::IndexDoc;
 use crate::passages::Passage;
 use crate::progress::Progress;
 use crate::ranges::union_lengths;
-use crate::result::{Cluster, DocTable, OccurrenceFound, PREVIEW_CHARS, PassageFound, preview};
+use crate::result::{DocTable, OccurrenceFound, PREVIEW_CHARS, PassageFound, preview};
 use crate::shingle;
 
 /// What the last read adds to a scan: previews, and each passage located in bytes and lines.
@@ -31,13 +31,13 @@ pub(super) struct Located {
     pub passage_cut_bytes: u64,
 }
 
-/// The last read: documents in a cluster (for their previews, when `previews`) and documents
+/// The last read: documents in a cluster (`components`, for their previews, when `previews`) and documents
 /// holding a passage occurrence are read once more, in document order; occurrences get their
 /// byte and line ranges and hashes, passages their previews, and the passages are ordered.
 pub(super) fn locate(
     src: Sources<'_>,
     docs: &DocTable,
-    clusters: &[Cluster],
+    components: &[Vec<u32>],
     groups: &[Passage],
     previews: bool,
     progress: &Progress,
@@ -55,8 +55,8 @@ pub(super) fn locate(
         .collect();
     // Previews are only shown for documents in clusters (an exact copy shows its original's).
     let mut previewed = vec![false; docs.len()];
-    for c in clusters.iter().filter(|_| previews) {
-        for d in std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)) {
+    for members in components.iter().filter(|_| previews) {
+        for &d in members {
             previewed[docs.original[d as usize] as usize] = true;
         }
     }
@@ -96,8 +96,8 @@ pub(super) fn locate(
         }
         f.occurrences.push(occ);
     }
-    for c in clusters {
-        for d in std::iter::once(c.kept).chain(c.members.iter().map(|m| m.0)) {
+    for members in components {
+        for &d in members {
             let o = docs.original[d as usize];
             if o != d
                 && let Some(p) = previews.get(&o).cloned()

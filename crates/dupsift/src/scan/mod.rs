@@ -6,9 +6,10 @@
 //! | 1. sketch the corpus | [`pass1`] | inputs (+ an index) → documents sketched: [`DocTable`] rows, band keys, fingerprints, spilled words, skipped inputs |
 //! | 2. candidates | [`crate::lsh`] | band keys → candidate pairs |
 //! | 3. verify | `pairs` | candidate pairs → verified pairs (exact Jaccard from the spilled words, in memory-budgeted blocks; or estimated) |
-//! | 4. cluster | `clusters` | pairs + exact duplicates → clusters with a kept document and member similarities |
+//! | 4. components | `clusters` | pairs + exact duplicates → connected components |
 //! | 5. align passages | `align` | fingerprints → seeds → alignments (blocks of spilled words) → grouped passages |
-//! | 6. locate | `locate` | clusters + passages → previews, occurrences in bytes and lines, totals |
+//! | 6. locate | `locate` | components + passages → previews, occurrences in bytes and lines, totals |
+//! | 7. cluster | `clusters` | components + self-repeats → clusters with a kept document (ranked by length after self-repeat cuts) and member similarities |
 //!
 //! `blocks` holds the one block loop that passes 3 and 5 share (a block of documents under a
 //! memory budget, pairs inside it, later partners streamed past it) and `sources` the readers
@@ -37,6 +38,7 @@ pub use pass1::index_documents;
 pub use sketch::{Signed, Signer};
 pub use sources::excerpts;
 
+use crate::cluster::KeepPolicy;
 use crate::corpus::Corpus;
 use crate::error::ScanError;
 use crate::index::Index;
@@ -45,6 +47,7 @@ use crate::options::ScanOptions;
 use crate::passages;
 use crate::progress::{Progress, Stage};
 use crate::result::{DocTable, ScanResult};
+use crate::verify::Verify;
 use pairs::Similarity;
 use sources::{Sources, spill_warning};
 
@@ -93,20 +96,22 @@ pub fn scan_against(
         spill: spill.as_ref(),
         read: &options.read,
     };
-    let similarity = Similarity {
-        src,
-        docs: &docs,
-        params,
-        tuning: &options.tuning,
-        sigs: &sigs,
-    };
 
     progress.enter(Stage::Verifying, 0);
-    let pairs = similarity.verify(&candidates, progress)?;
+    let pairs = Similarity::new(src, &docs, options, &sigs, None).verify(&candidates, progress)?;
 
     progress.enter(Stage::Clustering, 0);
-    let clusters = clusters::clusters(&docs, &pairs, params.keep, &similarity, progress)?;
-    drop(sigs);
+    let components = clusters::components(&docs, &pairs);
+    // Estimated similarities to the kept documents, chosen after the passages, need the
+    // signatures of clustered documents only.
+    let (sigs, rows) = match params.verify {
+        Verify::Estimate => {
+            let (kept, rows) =
+                clusters::clustered_signatures(&sigs, params.num_perm, &components, docs.len());
+            (kept, Some(rows))
+        }
+        Verify::Exact => (sigs, None),
+    };
 
     let groups = match &params.passages {
         Some(pp) => {
@@ -121,11 +126,29 @@ pub fn scan_against(
     let located = locate::locate(
         src,
         &docs,
-        &clusters,
+        &components,
         &groups,
         options.read.previews,
         progress,
     )?;
+    let sizes = match params.keep {
+        KeepPolicy::First => Vec::new(),
+        _ => clusters::sizes_after_self_cuts(&docs, &located.self_repeating),
+    };
+    let clusters = clusters::clusters(
+        components,
+        &docs,
+        &pairs,
+        params.keep,
+        if sizes.is_empty() {
+            &docs.bytes
+        } else {
+            &sizes
+        },
+        &Similarity::new(src, &docs, options, &sigs, rows.as_deref()),
+        progress,
+    )?;
+    drop(sigs);
     // Closes the last stage's time.
     progress.mark(Stage::Finishing);
     drop(spill);

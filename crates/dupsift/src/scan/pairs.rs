@@ -39,9 +39,29 @@ pub(super) struct Similarity<'a> {
     pub tuning: &'a Tuning,
     /// `num_perm` signature values per document, kept with `--verify estimate` only.
     pub sigs: &'a [u32],
+    /// When `sigs` holds some documents only: the row of each document's signature.
+    pub rows: Option<&'a [u32]>,
 }
 
-impl Similarity<'_> {
+impl<'a> Similarity<'a> {
+    /// The similarities of a scan with `options`; `sigs` (and `rows`) as the fields say.
+    pub fn new(
+        src: Sources<'a>,
+        docs: &'a DocTable,
+        options: &'a crate::options::ScanOptions,
+        sigs: &'a [u32],
+        rows: Option<&'a [u32]>,
+    ) -> Similarity<'a> {
+        Similarity {
+            src,
+            docs,
+            params: &options.params,
+            tuning: &options.tuning,
+            sigs,
+            rows,
+        }
+    }
+
     /// The similarity of each pair (`a < b`), in the order of `pairs`.
     pub fn of(&self, pairs: &[(u32, u32)], progress: &Progress) -> Result<Vec<f64>, ScanError> {
         match self.params.verify {
@@ -55,7 +75,10 @@ impl Similarity<'_> {
             ),
             Verify::Estimate => {
                 let n = self.params.num_perm;
-                let sig = |d: u32| &self.sigs[d as usize * n..(d as usize + 1) * n];
+                let sig = |d: u32| {
+                    let row = self.rows.map_or(d, |r| r[d as usize]) as usize;
+                    &self.sigs[row * n..(row + 1) * n]
+                };
                 Ok(pairs
                     .par_iter()
                     .map(|&(a, b)| estimate_jaccard(sig(a), sig(b)))
