@@ -150,6 +150,8 @@ pub enum VerifyArg {
 pub enum KeepArg {
     /// The first document in input order.
     First,
+    /// The last document in input order.
+    Last,
     /// The largest document once its repeats of its own passages are cut (ties: the first).
     Longest,
     /// The smallest document once its repeats of its own passages are cut (ties: the first).
@@ -218,9 +220,15 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = VerifyArg::Exact, help_heading = "Detection")]
     pub verify: VerifyArg,
 
-    /// Which document of a cluster a cleanup keeps.
+    /// Which document of a cluster a cleanup keeps (after --prefer).
     #[arg(long, value_enum, default_value_t = KeepArg::First, help_heading = "Detection")]
     pub keep: KeepArg,
+
+    /// Keep a document whose id or file matches PATTERN over later or unmatched ones
+    /// (repeatable, most preferred first: --prefer 'curated/**' --prefer 'web/**'); --keep
+    /// breaks ties. Globs: `*` stays within a path component, `**` crosses them.
+    #[arg(long, value_name = "PATTERN", help_heading = "Detection")]
+    pub prefer: Vec<String>,
 
     /// Do not look for repeated passages (runs of words that occur more than once, inside one
     /// document or across documents).
@@ -487,6 +495,7 @@ impl From<KeepArg> for KeepPolicy {
     fn from(k: KeepArg) -> KeepPolicy {
         match k {
             KeepArg::First => KeepPolicy::First,
+            KeepArg::Last => KeepPolicy::Last,
             KeepArg::Longest => KeepPolicy::Longest,
             KeepArg::Shortest => KeepPolicy::Shortest,
         }
@@ -539,6 +548,7 @@ impl CommonArgs {
             scheme: self.scheme.into(),
             verify: self.verify.into(),
             keep: self.keep.into(),
+            prefer: self.prefer.clone(),
             passages: (!self.no_passages).then_some(PassageParams {
                 min_words: self.min_passage as usize,
                 max_occurrences: self.max_occurrences,

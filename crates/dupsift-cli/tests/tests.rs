@@ -25,6 +25,8 @@ mod golden;
 mod html;
 #[path = "it/index.rs"]
 mod index;
+#[path = "it/keep.rs"]
+mod keep;
 #[path = "it/passages.rs"]
 mod passages;
 #[path = "it/planted.rs"]

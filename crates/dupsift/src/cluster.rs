@@ -69,6 +69,8 @@ impl UnionFind {
 pub enum KeepPolicy {
     /// The first document in input order.
     First,
+    /// The last document in input order.
+    Last,
     /// The longest document in bytes (ties: the first). A scan ranks documents by their size
     /// once their repeats of their own passages are cut, so a body pasted twice does not win.
     Longest,
@@ -83,6 +85,7 @@ pub fn choose_kept(members: &[u32], bytes: &[u64], policy: KeepPolicy) -> u32 {
     // reverse for max to keep the earliest document on ties.
     match policy {
         KeepPolicy::First => members[0],
+        KeepPolicy::Last => members[members.len() - 1],
         KeepPolicy::Shortest => *members.iter().min_by_key(|d| size(d)).expect("non-empty"),
         KeepPolicy::Longest => *members
             .iter()
@@ -153,6 +156,7 @@ mod tests {
     fn keep_policies_break_ties_by_input_order() {
         let bytes = [10, 30, 30, 5, 5];
         assert_eq!(choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::First), 0);
+        assert_eq!(choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::Last), 4);
         assert_eq!(
             choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::Longest),
             1

@@ -80,6 +80,7 @@ impl IndexParams {
             // index is used, not stored in it.
             verify: _,
             keep: _,
+            prefer: _,
             ref passages,
         } = *p;
         IndexParams {

@@ -39,6 +39,10 @@ pub struct Params {
     pub verify: Verify,
     /// Which member a cluster keeps.
     pub keep: KeepPolicy,
+    /// Source ranking: a member whose id or file matches an earlier pattern is kept over
+    /// later or unmatched ones, then `keep` breaks ties (left out of reports when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prefer: Vec<String>,
     /// Repeated-passage detection; `None` turns it off.
     pub passages: Option<PassageParams>,
 }
@@ -72,6 +76,10 @@ pub struct ParamsBuilder {
     pub verify: Verify,
     /// Keep policy (default: the first in input order).
     pub keep: KeepPolicy,
+    /// Glob patterns ranking sources, most preferred first (default: none). A pattern matches
+    /// a document's id or the name of the file it was read from (`*` stays within a path
+    /// component, `**` crosses them).
+    pub prefer: Vec<String>,
     /// Repeated passages (default on, 50 words); `None` turns them off.
     pub passages: Option<PassageParams>,
 }
@@ -89,6 +97,7 @@ impl Default for ParamsBuilder {
             scheme: Scheme::Classic,
             verify: Verify::Exact,
             keep: KeepPolicy::First,
+            prefer: Vec::new(),
             passages: Some(PassageParams::default()),
         }
     }
@@ -110,6 +119,7 @@ impl ParamsBuilder {
             scheme,
             verify,
             keep,
+            ref prefer,
             ref passages,
         } = self;
         if ngram == 0 {
@@ -130,6 +140,9 @@ impl ParamsBuilder {
             (Some(b), Some(r)) => (b, r),
             _ => return err("--bands and --rows must be positive".into()),
         };
+        if let Err(e) = preference(prefer) {
+            return err(format!("--prefer: {e}"));
+        }
         if bands == 0 || rows == 0 || bands * rows > num_perm {
             return err(format!(
                 "--bands x --rows ({bands} x {rows}) must be positive and at most --num-perm ({num_perm})"
@@ -146,9 +159,23 @@ impl ParamsBuilder {
             scheme,
             verify,
             keep,
+            prefer: prefer.clone(),
             passages: passages.clone(),
         })
     }
+}
+
+/// The patterns of [`Params::prefer`], compiled: which of them each name matches.
+pub fn preference(patterns: &[String]) -> Result<globset::GlobSet, globset::Error> {
+    let mut set = globset::GlobSetBuilder::new();
+    for p in patterns {
+        set.add(
+            globset::GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()?,
+        );
+    }
+    set.build()
 }
 
 impl Params {
@@ -203,5 +230,10 @@ mod tests {
             ..ParamsBuilder::default()
         };
         assert!(no_ngram.build().unwrap_err().0.contains("--ngram"));
+        let bad_glob = ParamsBuilder {
+            prefer: vec!["web/[".into()],
+            ..ParamsBuilder::default()
+        };
+        assert!(bad_glob.build().unwrap_err().0.contains("--prefer"));
     }
 }

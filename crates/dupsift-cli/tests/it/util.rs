@@ -254,7 +254,7 @@ pub fn check_report(r: &Value) {
     assert!(matches!(s(p, "unit"), "word" | "char"), "{p}");
     assert!(matches!(s(p, "verify"), "exact" | "estimate"), "{p}");
     assert!(
-        matches!(s(p, "keep"), "first" | "longest" | "shortest"),
+        matches!(s(p, "keep"), "first" | "last" | "longest" | "shortest"),
         "{p}"
     );
     let (bands, rows, num_perm) = (u(p, "bands"), u(p, "rows"), u(p, "num_perm"));

@@ -22,6 +22,9 @@ pub enum AgainstError {
     /// A keep policy other than the first: against an index the indexed document is kept.
     #[error("--against keeps the indexed document: drop --keep")]
     Keep,
+    /// A source ranking: against an index the indexed document is kept.
+    #[error("--against keeps the indexed document: drop --prefer")]
+    Prefer,
     /// Estimated verification: an index keeps word hashes, not signatures.
     #[error("--against verifies candidates exactly: drop --verify estimate")]
     Estimate,
@@ -43,6 +46,9 @@ pub fn open_against(path: &Path, params: &ParamsBuilder) -> Result<Index, Agains
     let index = Index::load(path)?;
     if params.keep != KeepPolicy::First {
         return Err(AgainstError::Keep);
+    }
+    if !params.prefer.is_empty() {
+        return Err(AgainstError::Prefer);
     }
     if params.verify == Verify::Estimate {
         return Err(AgainstError::Estimate);

@@ -92,6 +92,7 @@ fn write_totals(report: &Report, w: &mut impl Write) -> io::Result<()> {
         "A cleanup keeping the {} of each cluster would remove {} ({} of documents), {} ({} of bytes).",
         match p.keep {
             crate::cluster::KeepPolicy::First => "first",
+            crate::cluster::KeepPolicy::Last => "last",
             crate::cluster::KeepPolicy::Longest => "longest",
             crate::cluster::KeepPolicy::Shortest => "shortest",
         },

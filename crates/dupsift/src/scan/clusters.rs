@@ -12,7 +12,9 @@ use rustc_hash::FxHashMap;
 
 use super::pairs::Similarity;
 use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
+use crate::corpus::Corpus;
 use crate::error::ScanError;
+use crate::params::preference;
 use crate::progress::Progress;
 use crate::result::{Cluster, DocTable, Pair};
 
@@ -29,21 +31,35 @@ pub(super) fn components(docs: &DocTable, pairs: &[Pair]) -> Vec<Vec<u32>> {
     uf.components()
 }
 
-/// The clusters of `components`: the kept member of each by `keep`, ranking by `sizes` (each
-/// document's bytes, less what cutting its self-repeats removes), and every other member's
-/// similarity to it.
+/// The clusters of `components`: the kept member of each among its members of the best
+/// `ranks` (the first `--prefer` pattern they match; all equal without), by `keep`, ranking by
+/// `sizes` (each document's bytes, less what cutting its self-repeats removes); and every other
+/// member's similarity to it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn clusters(
     components: Vec<Vec<u32>>,
     docs: &DocTable,
     pairs: &[Pair],
     keep: KeepPolicy,
+    ranks: Option<&[u32]>,
     sizes: &[u64],
     similarity: &Similarity<'_>,
     progress: &Progress,
 ) -> Result<Vec<Cluster>, ScanError> {
     let kept_of: Vec<u32> = components
         .iter()
-        .map(|members| choose_kept(members, sizes, keep))
+        .map(|members| match ranks {
+            None => choose_kept(members, sizes, keep),
+            Some(rank) => {
+                let best = members.iter().map(|&d| rank[d as usize]).min();
+                let preferred: Vec<u32> = members
+                    .iter()
+                    .copied()
+                    .filter(|&d| Some(rank[d as usize]) == best)
+                    .collect();
+                choose_kept(&preferred, sizes, keep)
+            }
+        })
         .collect();
     // Each member's similarity to its kept document: known for exact duplicates and verified
     // pairs; the others are computed like the candidates were.
@@ -78,6 +94,37 @@ pub(super) fn clusters(
             Cluster { kept, members }
         })
         .collect())
+}
+
+/// Each document's source rank for `--prefer`: the index of the first pattern its id or its
+/// file's name matches, `patterns.len()` when none does. `None` without patterns.
+pub(super) fn preference_ranks(
+    docs: &DocTable,
+    corpus: &Corpus,
+    patterns: &[String],
+) -> Option<Vec<u32>> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let set = preference(patterns).expect("patterns are checked when the parameters are built");
+    let first = |name: &str| set.matches(name).first().copied();
+    Some(
+        (0..docs.len() as u32)
+            .map(|d| {
+                let source = corpus
+                    .sources
+                    .get(docs.locs[d as usize].source as usize)
+                    .map(|s| s.name.as_str());
+                let by_id = first(docs.id(d));
+                let by_file = source.and_then(first);
+                by_id
+                    .into_iter()
+                    .chain(by_file)
+                    .min()
+                    .unwrap_or(patterns.len()) as u32
+            })
+            .collect(),
+    )
 }
 
 /// What the keep policy ranks: each document's bytes less the bytes a cleanup of its

@@ -132,14 +132,16 @@ pub fn scan_against(
         progress,
     )?;
     let sizes = match params.keep {
-        KeepPolicy::First => Vec::new(),
+        KeepPolicy::First | KeepPolicy::Last => Vec::new(),
         _ => clusters::sizes_after_self_cuts(&docs, &located.self_repeating),
     };
+    let ranks = clusters::preference_ranks(&docs, &corpus, &params.prefer);
     let clusters = clusters::clusters(
         components,
         &docs,
         &pairs,
         params.keep,
+        ranks.as_deref(),
         if sizes.is_empty() {
             &docs.bytes
         } else {
