@@ -603,6 +603,59 @@ fn split_at_barriers(
     ));
 }
 
+/// The occurrences of one passage from its sides (`members`: side `2k` is alignment `k`'s
+/// first, `2k + 1` its second): overlapping sides of a document are one occurrence, except
+/// that a document's copies of a self-repeat stay apart (see [`repeat_starts`]). Sorted by
+/// (document, first word).
+fn occurrences(alignments: &[Alignment], members: &[u32]) -> Vec<Occurrence> {
+    let alignment = |k: u32| &alignments[k as usize / 2];
+    let barriers = repeat_starts(members.iter().filter_map(|&k| {
+        let x = alignment(k);
+        (k % 2 == 0 && x.a.doc == x.b.doc).then_some(x)
+    }));
+    // Each piece with whether it is a side of a self-alignment (part of a repeat).
+    let mut occ: Vec<(Occurrence, bool)> = Vec::with_capacity(members.len());
+    for &k in members {
+        let x = alignment(k);
+        let side = if k % 2 == 0 { &x.a } else { &x.b };
+        split_at_barriers(side, x.a.doc == x.b.doc, &barriers, &mut occ);
+    }
+    occ.sort_unstable_by_key(|(o, _)| (o.doc, o.words.start));
+    // Overlapping sides in one document are one occurrence.
+    let mut merged: Vec<(Occurrence, bool)> = Vec::with_capacity(occ.len());
+    for (o, repeat) in occ {
+        match merged.last_mut() {
+            Some((m, r)) if m.doc == o.doc && o.words.start < m.words.end => {
+                m.words.end = m.words.end.max(o.words.end);
+                *r |= repeat;
+            }
+            _ => merged.push((o, repeat)),
+        }
+    }
+    // Pieces cut at a barrier stay apart only where both hold a copy of the repeat: elsewhere
+    // the cut was not needed, and a side keeps its whole extent.
+    let mut joined: Vec<Occurrence> = Vec::with_capacity(merged.len());
+    let mut last_repeat = false;
+    for (o, repeat) in merged {
+        match joined.last_mut() {
+            Some(m)
+                if m.doc == o.doc
+                    && m.words.end == o.words.start
+                    && !(last_repeat && repeat)
+                    && barriers.binary_search(&(o.doc, o.words.start)).is_ok() =>
+            {
+                m.words.end = o.words.end;
+                last_repeat |= repeat;
+            }
+            _ => {
+                joined.push(o);
+                last_repeat = repeat;
+            }
+        }
+    }
+    joined
+}
+
 /// Groups alignments into passages: connected components of aligned sides, where sides of one
 /// document that overlap by more than half of the longer join too. Passages come sorted by
 /// their first occurrence.
@@ -672,51 +725,7 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
     let mut passages: Vec<Passage> = sets
         .par_iter()
         .filter_map(|&r| {
-            let members = set(r);
-            let barriers = repeat_starts(members.iter().filter_map(|&k| {
-                let x = &alignments[k as usize / 2];
-                (k % 2 == 0 && x.a.doc == x.b.doc).then_some(x)
-            }));
-            // Each piece with whether it is a side of a self-alignment (part of a repeat).
-            let mut occ: Vec<(Occurrence, bool)> = Vec::with_capacity(members.len());
-            for &k in members {
-                let x = &alignments[k as usize / 2];
-                split_at_barriers(side(k), x.a.doc == x.b.doc, &barriers, &mut occ);
-            }
-            occ.sort_unstable_by_key(|(o, _)| (o.doc, o.words.start));
-            // Overlapping sides in one document are one occurrence.
-            let mut merged: Vec<(Occurrence, bool)> = Vec::with_capacity(occ.len());
-            for (o, repeat) in occ {
-                match merged.last_mut() {
-                    Some((m, r)) if m.doc == o.doc && o.words.start < m.words.end => {
-                        m.words.end = m.words.end.max(o.words.end);
-                        *r |= repeat;
-                    }
-                    _ => merged.push((o, repeat)),
-                }
-            }
-            // Pieces cut at a barrier stay apart only where both hold a copy of the repeat:
-            // elsewhere the cut was not needed, and a side keeps its whole extent.
-            let mut joined: Vec<Occurrence> = Vec::with_capacity(merged.len());
-            let mut last_repeat = false;
-            for (o, repeat) in merged {
-                match joined.last_mut() {
-                    Some(m)
-                        if m.doc == o.doc
-                            && m.words.end == o.words.start
-                            && !(last_repeat && repeat)
-                            && barriers.binary_search(&(o.doc, o.words.start)).is_ok() =>
-                    {
-                        m.words.end = o.words.end;
-                        last_repeat |= repeat;
-                    }
-                    _ => {
-                        joined.push(o);
-                        last_repeat = repeat;
-                    }
-                }
-            }
-            let merged = joined;
+            let merged = occurrences(alignments, set(r));
             (merged.len() > 1).then(|| Passage {
                 occurrences: merged,
                 identity: identity[r as usize],

@@ -14,7 +14,7 @@ use super::pairs::Similarity;
 use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
 use crate::corpus::Corpus;
 use crate::error::ScanError;
-use crate::params::preference;
+use crate::params::{Params, preference};
 use crate::progress::Progress;
 use crate::result::{Cluster, DocTable, Pair};
 
@@ -31,25 +31,42 @@ pub(super) fn components(docs: &DocTable, pairs: &[Pair]) -> Vec<Vec<u32>> {
     uf.components()
 }
 
-/// The clusters of `components`: the kept member of each among its members of the best
-/// `ranks` (the first `--prefer` pattern they match; all equal without), by `keep`, ranking by
-/// `sizes` (each document's bytes, less what cutting its self-repeats removes); and every other
-/// member's similarity to it.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn clusters(
-    components: Vec<Vec<u32>>,
-    docs: &DocTable,
-    pairs: &[Pair],
-    keep: KeepPolicy,
-    ranks: Option<&[u32]>,
-    sizes: &[u64],
-    similarity: &Similarity<'_>,
-    progress: &Progress,
-) -> Result<Vec<Cluster>, ScanError> {
-    let kept_of: Vec<u32> = components
-        .iter()
-        .map(|members| match ranks {
-            None => choose_kept(members, sizes, keep),
+/// How a cluster's kept member is chosen: among the members of the best `--prefer` rank, by
+/// the keep policy, ranking lengths after each document's self-repeats are cut.
+pub(super) struct Keep<'a> {
+    policy: KeepPolicy,
+    /// Each document's source rank; `None` without `--prefer`.
+    ranks: Option<Vec<u32>>,
+    /// What `longest`/`shortest` compare; `None`: the bytes (no policy by length, or nothing
+    /// to subtract).
+    sizes: Option<Vec<u64>>,
+    bytes: &'a [u64],
+}
+
+impl<'a> Keep<'a> {
+    /// The choice for a scan with `params`, given its self-repeats (see
+    /// [`crate::result::ScanResult::self_repeating`]).
+    pub fn new(
+        docs: &'a DocTable,
+        corpus: &Corpus,
+        params: &Params,
+        self_repeating: &[(u32, u64)],
+    ) -> Keep<'a> {
+        let by_length = matches!(params.keep, KeepPolicy::Longest | KeepPolicy::Shortest);
+        Keep {
+            policy: params.keep,
+            ranks: preference_ranks(docs, corpus, &params.prefer),
+            sizes: (by_length && !self_repeating.is_empty())
+                .then(|| sizes_after_self_cuts(docs, self_repeating)),
+            bytes: &docs.bytes,
+        }
+    }
+
+    /// The kept member of `members` (sorted, non-empty).
+    fn of(&self, members: &[u32]) -> u32 {
+        let sizes = self.sizes.as_deref().unwrap_or(self.bytes);
+        match &self.ranks {
+            None => choose_kept(members, sizes, self.policy),
             Some(rank) => {
                 let best = members.iter().map(|&d| rank[d as usize]).min();
                 let preferred: Vec<u32> = members
@@ -57,10 +74,23 @@ pub(super) fn clusters(
                     .copied()
                     .filter(|&d| Some(rank[d as usize]) == best)
                     .collect();
-                choose_kept(&preferred, sizes, keep)
+                choose_kept(&preferred, sizes, self.policy)
             }
-        })
-        .collect();
+        }
+    }
+}
+
+/// The clusters of `components`: the kept member of each (see [`Keep`]) and every other
+/// member's similarity to it.
+pub(super) fn clusters(
+    components: Vec<Vec<u32>>,
+    docs: &DocTable,
+    pairs: &[Pair],
+    keep: &Keep<'_>,
+    similarity: &Similarity<'_>,
+    progress: &Progress,
+) -> Result<Vec<Cluster>, ScanError> {
+    let kept_of: Vec<u32> = components.iter().map(|members| keep.of(members)).collect();
     // Each member's similarity to its kept document: known for exact duplicates and verified
     // pairs; the others are computed like the candidates were.
     let key = |a: u32, b: u32| {
@@ -98,11 +128,7 @@ pub(super) fn clusters(
 
 /// Each document's source rank for `--prefer`: the index of the first pattern its id or its
 /// file's name matches, `patterns.len()` when none does. `None` without patterns.
-pub(super) fn preference_ranks(
-    docs: &DocTable,
-    corpus: &Corpus,
-    patterns: &[String],
-) -> Option<Vec<u32>> {
+fn preference_ranks(docs: &DocTable, corpus: &Corpus, patterns: &[String]) -> Option<Vec<u32>> {
     if patterns.is_empty() {
         return None;
     }
@@ -130,7 +156,7 @@ pub(super) fn preference_ranks(
 /// What the keep policy ranks: each document's bytes less the bytes a cleanup of its
 /// self-repeats cuts (`self_repeating`: originals, in document order; an exact copy has its
 /// original's).
-pub(super) fn sizes_after_self_cuts(docs: &DocTable, self_repeating: &[(u32, u64)]) -> Vec<u64> {
+fn sizes_after_self_cuts(docs: &DocTable, self_repeating: &[(u32, u64)]) -> Vec<u64> {
     let mut cut = vec![0u64; docs.len()];
     for &(d, n) in self_repeating {
         cut[d as usize] = n;

@@ -38,7 +38,6 @@ pub use pass1::index_documents;
 pub use sketch::{Signed, Signer};
 pub use sources::excerpts;
 
-use crate::cluster::KeepPolicy;
 use crate::corpus::Corpus;
 use crate::error::ScanError;
 use crate::index::Index;
@@ -131,22 +130,12 @@ pub fn scan_against(
         options.read.previews,
         progress,
     )?;
-    let sizes = match params.keep {
-        KeepPolicy::First | KeepPolicy::Last => Vec::new(),
-        _ => clusters::sizes_after_self_cuts(&docs, &located.self_repeating),
-    };
-    let ranks = clusters::preference_ranks(&docs, &corpus, &params.prefer);
+    let keep = clusters::Keep::new(&docs, &corpus, params, &located.self_repeating);
     let clusters = clusters::clusters(
         components,
         &docs,
         &pairs,
-        params.keep,
-        ranks.as_deref(),
-        if sizes.is_empty() {
-            &docs.bytes
-        } else {
-            &sizes
-        },
+        &keep,
         &Similarity::new(src, &docs, options, &sigs, rows.as_deref()),
         progress,
     )?;

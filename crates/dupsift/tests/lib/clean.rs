@@ -215,3 +215,20 @@ fn strip_passages_self_writes_a_doubled_body_once_and_needs_passages() {
     ));
     assert!(!c.path("out2").exists());
 }
+
+/// A cleanup cuts a document's repeats of its own passages unless told otherwise, when the
+/// scan looks for passages; without them there is nothing to cut (issue 15).
+#[test]
+fn options_for_a_scan_cut_self_repeats_by_default_when_passages_are_searched() {
+    let inputs = [std::path::PathBuf::from("in")];
+    let with = dupsift::ScanOptions::default();
+    assert_eq!(
+        CleanOptions::new(&inputs, &with).strip_passages,
+        StripPassages::SelfRepeats
+    );
+    let without = options(params(false));
+    assert_eq!(
+        CleanOptions::new(&inputs, &without).strip_passages,
+        StripPassages::None
+    );
+}
