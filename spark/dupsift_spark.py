@@ -6,17 +6,19 @@ binary itself (`dupsift worker`, built with `cargo build --release --features sp
 per partition through DataFrame.mapInArrow, so that this job and `dupsift scan` share one
 implementation. Steps (docs/spark.md): number the documents in input order, sign them, group
 exact duplicates by content hash, group originals by band key into candidate pairs, verify the
-candidates in the worker, and join the kept pairs and exact-duplicate links into clusters with
-dupsift's union-find on the driver (`dupsift worker components`).
+candidates in the worker, join the kept pairs and exact-duplicate links into connected
+components with dupsift's union-find on the driver (`dupsift worker components`), and split each
+component into clusters around the documents a cleanup keeps, as a scan does (`--clusters`).
 
     spark-submit --files target/release/dupsift spark/dupsift_spark.py \\
         --input data/*.jsonl --output out/ [--threshold 0.8 --ngram 5 ...]
 
 Writes OUT/report.json (the JSON report `dupsift scan --no-passages` writes for the same files,
-byte for byte), OUT/clusters.jsonl (one cluster per line: kept document and members, in input
-order), OUT/removed.jsonl (the ids a cleanup removes), OUT/clean/ (every input record but the
-removed ones, written by Spark: JSONL lines byte for byte, or Parquet rows), OUT/skipped.jsonl
-(records without usable text, with the reason a scan gives) and OUT/summary.json.
+byte for byte), OUT/clusters.jsonl (one cluster per line, in the report's order: its component,
+kept document and members, in input order), OUT/removed.jsonl (the ids a cleanup removes),
+OUT/clean/ (every input record but the removed ones, written by Spark: JSONL lines byte for
+byte, or Parquet rows), OUT/skipped.jsonl (records without usable text, with the reason a scan
+gives) and OUT/summary.json.
 
 Inputs are named and ordered as `dupsift scan` names and orders them: a file as given, the files
 under a directory by path (hidden ones left out), relative to it when it is the only input;
@@ -70,7 +72,11 @@ def parse_args(argv):
     p.add_argument("--rows", type=int)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scheme", choices=["classic", "oph"], default="classic")
-    p.add_argument("--keep", choices=["first", "longest", "shortest"], default="first")
+    p.add_argument("--keep", choices=["first", "last", "longest", "shortest"], default="first")
+    p.add_argument("--clusters", choices=["threshold", "components"], default="threshold",
+                   help="threshold: every member is within --threshold of its cluster's kept "
+                        "document (a component is split around kept documents); components: one "
+                        "cluster per connected component")
     p.add_argument("--no-report", action="store_true",
                    help="skip report.json (it needs the clustered documents' ids and previews "
                         "on the driver, ~0.7 KB each)")
@@ -157,7 +163,8 @@ def number_rows(spark, frame, files):
 
 
 def worker_flags(a):
-    flags = ["--max-doc-bytes", str(a.max_doc_bytes), "-j", "1", "--quiet"]
+    flags = ["--max-doc-bytes", str(a.max_doc_bytes), "-j", "1", "--quiet",
+             "--clusters", a.clusters]
     for name in DETECTION_FLAGS:
         value = getattr(a, name)
         if value is not None:
@@ -250,7 +257,50 @@ def components(binary, edges):
     for batch in pa.ipc.open_stream(done.stdout):
         for d, c in zip(batch.column("doc").to_pylist(), batch.column("component").to_pylist()):
             groups.setdefault(c, []).append(d)
-    return [sorted(g) for g in groups.values()]
+    # A scan's order: largest first, then by the smallest member.
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+
+
+def keep_key(policy, d, size):
+    """How `--keep` ranks document `d` (of `size` bytes): the smallest key is kept, as in a
+    scan (ties go to the earlier document, except under `last`)."""
+    if policy == "last":
+        return (0, -d)
+    if policy == "longest":
+        return (-size, d)
+    if policy == "shortest":
+        return (size, d)
+    return (0, d)
+
+
+def split(order, original, classes, near):
+    """One component split into clusters whose members are all within the threshold of their
+    kept document, as a scan splits it: walking `order` (the component's documents, most worth
+    keeping first), the first document not yet taken is kept; its exact copies and every not yet
+    taken original verified near its original (with their copies) join its cluster. A document
+    left with nothing near it forms no cluster. `original[d]`: the first document with d's bytes
+    (absent: d itself); `classes[o]`: the documents of the component with original o, sorted;
+    `near[o]`: [(original, similarity)] of o's verified pairs. Returns [(kept, [(doc,
+    similarity, exact)])], members in input order, in the order the kept documents were chosen."""
+    out, taken = [], set()
+    for k in order:
+        if k in taken:
+            continue
+        ko = original.get(k, k)
+        members = []
+        for d in classes[ko]:
+            taken.add(d)
+            if d != k:
+                members.append((d, 1.0, True))
+        for n, s in near.get(ko, ()):
+            if n in taken:
+                continue
+            for d in classes[n]:
+                taken.add(d)
+                members.append((d, s, False))
+        if members:
+            out.append((k, sorted(members)))
+    return out
 
 
 def main(argv=None):
@@ -354,37 +404,55 @@ def main(argv=None):
             .mapInArrow(run_worker(a.binary, "verify", flags), verify_schema)
 
     verified = verify(pair_df)
-    near = verified.where(F.col("similarity") >= a.threshold).select("a", "b")
+    near = verified.where(F.col("similarity") >= a.threshold).select("a", "b", "similarity")
 
-    # Connected components on the driver: the edge list is small next to the corpus.
-    edges = [(r["a"], r["b"]) for r in exact_links.union(near).collect()]
-    clusters = components(a.binary, edges)
-    cluster_of = spark.createDataFrame([(d, k) for k, g in enumerate(clusters) for d in g],
-                                       "doc long, cluster long")
+    # Connected components on the driver: the edge list is small next to the corpus. One
+    # collect of the exact-duplicate links (no similarity) and the near pairs with theirs.
+    links = exact_links.select("a", "b", F.lit(None).cast("double").alias("similarity")) \
+        .union(near).collect()
+    edges = [(r["a"], r["b"]) for r in links]
+    original = {r["b"]: r["a"] for r in links if r["similarity"] is None}
+    near_of = {}  # original -> [(original, similarity)], both directions of each near pair
+    for r in links:
+        if r["similarity"] is not None:
+            near_of.setdefault(r["a"], []).append((r["b"], r["similarity"]))
+            near_of.setdefault(r["b"], []).append((r["a"], r["similarity"]))
+    for v in near_of.values():
+        v.sort()
+    verified_pairs = len(links) - len(original)
+    comps = components(a.binary, edges)
+    component_of = spark.createDataFrame([(d, c) for c, g in enumerate(comps) for d in g],
+                                         "doc long, component long")
     # One collect of what the driver needs of the clustered documents (their heads only for
     # the report's previews).
     head = [] if a.no_report else [F.substring("text", 1, PREVIEW_HEAD).alias("head")]
-    info = {r["doc"]: r for r in good.join(cluster_of, "doc")
-            .select("doc", "cluster", "id", "bytes", "content_hi", "content_lo", *head)
-            .collect()}
-    # The kept document of each cluster, as `--keep` chooses in a scan (ties: the first).
-    def kept_of(g):
-        if a.keep == "longest":
-            return min(g, key=lambda d: (-info[d]["bytes"], d))
-        if a.keep == "shortest":
-            return min(g, key=lambda d: (info[d]["bytes"], d))
-        return g[0]
-    kept = {k: kept_of(g) for k, g in enumerate(clusters)}
-    content = lambda d: (info[d]["content_hi"], info[d]["content_lo"])  # noqa: E731
-    exact = {d for k, g in enumerate(clusters) for d in g
-             if d != kept[k] and content(d) == content(kept[k])}
-    removed = sorted(d for k, g in enumerate(clusters) for d in g if d != kept[k])
-
-    # Each other member's similarity to its kept document, computed as verification computes it.
-    to_kept = spark.createDataFrame([(kept[k], d) for k, g in enumerate(clusters) for d in g
-                                     if d != kept[k] and d not in exact], "a long, b long")
-    similarity = {r["b"]: r["similarity"]
-                  for r in verify(to_kept).select("b", "similarity").collect()}
+    info = {r["doc"]: r for r in good.join(component_of, "doc")
+            .select("doc", "id", "bytes", *head).collect()}
+    # Each component's documents, most worth keeping first, as `--keep` ranks them in a scan.
+    orders = [sorted(g, key=lambda d: keep_key(a.keep, d, info[d]["bytes"])) for g in comps]
+    # The clusters in the report's order: (kept, [(doc, similarity, exact)], component).
+    clusters = []
+    if a.clusters == "threshold":
+        # Every member's similarity is its verified pair's: nothing left to verify.
+        for c, (g, order) in enumerate(zip(comps, orders)):
+            classes = {}
+            for d in g:
+                classes.setdefault(original.get(d, d), []).append(d)
+            clusters += [(k, members, c) for k, members in split(order, original, classes, near_of)]
+    else:
+        # One cluster per component; each other member's similarity to its kept document,
+        # computed as verification computes it.
+        kept = [order[0] for order in orders]
+        same = lambda d, k: original.get(d, d) == original.get(k, k)  # noqa: E731
+        to_kept = spark.createDataFrame([(k, d) for g, k in zip(comps, kept) for d in g
+                                         if d != k and not same(d, k)], "a long, b long")
+        similarity = {r["b"]: r["similarity"]
+                      for r in verify(to_kept).select("b", "similarity").collect()}
+        for c, (g, k) in enumerate(zip(comps, kept)):
+            clusters.append((k, [(d, 1.0, True) if same(d, k) else (d, similarity[d], False)
+                                 for d in g if d != k], c))
+    removed = sorted(d for _, members, _ in clusters for d, _, _ in members)
+    exact_count = sum(e for _, members, _ in clusters for _, _, e in members)
 
     skipped_rows = skipped.orderBy("doc").collect()
     os.makedirs(a.output, exist_ok=True)
@@ -394,7 +462,7 @@ def main(argv=None):
         "invalid_utf8_documents": good.where(F.col("lossy")).count(),
         "empty_documents": good.where(F.col("shingles") == 0).count(),
         "candidate_pairs": pair_df.count(),
-        "verified_pairs": near.count(),
+        "verified_pairs": verified_pairs,
         "skipped": [{"path": names[i] if i >= 0 else "?", "line": line, "reason": reason}
                     for i, line, reason in
                     [(r["file"], r["lineno"], r["error"]) for r in skipped_rows]]
@@ -404,14 +472,13 @@ def main(argv=None):
     if a.no_report:
         report = None
     else:
-        report = write_report(a, flags, totals, info, kept, exact, similarity, report_path)
+        report = write_report(a, flags, totals, info, clusters, report_path)
 
     ids = {d: r["id"] for d, r in info.items()}
     with open(os.path.join(a.output, "clusters.jsonl"), "w") as f:
-        order = sorted(range(len(clusters)), key=lambda k: (-len(clusters[k]), clusters[k][0]))
-        for n_out, k in enumerate(order):
-            f.write(json.dumps({"cluster": n_out, "kept": ids[kept[k]],
-                                "members": [ids[d] for d in clusters[k] if d != kept[k]]}) + "\n")
+        for n_out, (k, members, c) in enumerate(clusters):
+            f.write(json.dumps({"cluster": n_out, "component": c, "kept": ids[k],
+                                "members": [ids[d] for d, _, _ in members]}) + "\n")
     with open(os.path.join(a.output, "removed.jsonl"), "w") as f:
         for d in removed:
             f.write(json.dumps({"id": ids[d]}) + "\n")
@@ -436,7 +503,7 @@ def main(argv=None):
         summary = {k: v for k, v in totals.items() if k != "skipped"}
         summary.update(skipped=len(totals["skipped"]), clusters=len(clusters),
                        duplicate_documents=len(removed),
-                       exact_duplicate_documents=len(exact))
+                       exact_duplicate_documents=exact_count)
     summary["removed"] = len(removed)
     with open(os.path.join(a.output, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
@@ -444,26 +511,37 @@ def main(argv=None):
     spark.stop()
 
 
-def write_report(a, flags, totals, info, kept, exact, similarity, path):
+def write_report(a, flags, totals, info, clusters, path):
     """report.json by `dupsift worker report` (on the driver): scan's JSON report, from the
-    cluster members collected here."""
+    clusters found here ([(kept, [(doc, similarity, exact)], component)], in the report's order)
+    and their documents' ids, sizes and heads in `info`."""
     import pyarrow as pa
 
-    kept_docs = set(kept.values())
-    cols = {"cluster": [], "doc": [], "id": [], "bytes": [], "head": [], "kept": [],
-            "exact": [], "similarity": []}
-    for d, r in info.items():
-        cols["cluster"].append(r["cluster"])
+    cols = {"cluster": [], "component": [], "doc": [], "id": [], "bytes": [], "head": [],
+            "kept": [], "exact": [], "similarity": []}
+
+    def row(position, component, d, kept, exact, similarity):
+        r = info[d]
+        cols["cluster"].append(position)
+        cols["component"].append(component)
         cols["doc"].append(d)
         cols["id"].append(r["id"])
         cols["bytes"].append(r["bytes"])
         head = r["head"]
         cols["head"].append(head.encode("utf-8") if isinstance(head, str) else bytes(head or b""))
-        cols["kept"].append(d in kept_docs)
-        cols["exact"].append(d in exact)
-        cols["similarity"].append(None if d in kept_docs or d in exact else similarity[d])
+        cols["kept"].append(kept)
+        cols["exact"].append(exact)
+        cols["similarity"].append(similarity)
+
+    # A cluster's number is its position in the report.
+    for position, (k, members, c) in enumerate(clusters):
+        row(position, c, k, True, False, None)
+        for d, s, e in members:
+            row(position, c, d, False, e, None if e else s)
     table = pa.table({
-        "cluster": pa.array(cols["cluster"], pa.int64()), "doc": pa.array(cols["doc"], pa.int64()),
+        "cluster": pa.array(cols["cluster"], pa.int64()),
+        "component": pa.array(cols["component"], pa.int64()),
+        "doc": pa.array(cols["doc"], pa.int64()),
         "id": pa.array(cols["id"], pa.string()), "bytes": pa.array(cols["bytes"], pa.int64()),
         "head": pa.array(cols["head"], pa.binary()), "kept": pa.array(cols["kept"], pa.bool_()),
         "exact": pa.array(cols["exact"], pa.bool_()),

@@ -4,11 +4,32 @@ near-duplicate variants (2% of words replaced), some exact copies, a few records
 (named FILE:LINE), and a few bad records (a line of broken JSON, a record without text, one with
 a null text, one document of ~200 KB, a near-duplicate with invalid UTF-8).
 
+It also holds chains: paths of documents, each the previous one with 5 words replaced 60 words
+apart (different places at each step), so that neighbours are near duplicates (Jaccard ~0.84 on
+5-word shingles) and documents two steps apart are not (~0.71). A chain is one connected
+component that a cleanup splits into several clusters. Its steps are spread over the corpus,
+and a few steps have an exact copy right after them.
+
     make_test_corpus.py --docs 20000 --out corpus.jsonl
 """
 import argparse
 import json
 import random
+
+
+# Chains: how many, how many documents each, and one step every CHAIN_EVERY records.
+CHAINS, CHAIN_STEPS, CHAIN_EVERY = 40, 5, 100
+
+
+def chain_step(rng, vocab, words, step):
+    """The next document of a chain: ~300 new words, or `words` with 5 words replaced 60 words
+    apart, 12 words further at each step (so no two steps share a replaced place)."""
+    if words is None:
+        return [rng.choice(vocab) for _ in range(rng.randint(300, 310))]
+    words = list(words)
+    for j in range(5):
+        words[5 + 12 * step + 60 * j] = rng.choice(vocab)
+    return words
 
 
 def main():
@@ -18,10 +39,13 @@ def main():
     p.add_argument("--out", required=True)
     a = p.parse_args()
     rng = random.Random(a.seed)
+    # The chains draw from their own generator: the other records do not depend on them.
+    chain_rng = random.Random(a.seed + 1)
     letters = "abcdefghijklmnopqrstuvwxyz"
     vocab = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
                     for _ in range(20000)})
     bases = []
+    chains = [None] * CHAINS  # each chain's last step (words)
     with open(a.out, "w") as f:
         for i in range(a.docs):
             r = rng.random()
@@ -42,6 +66,16 @@ def main():
                 f.write('{"id": "broken-%d", "text": "no closing quote}\n' % i)
                 f.write(json.dumps({"id": f"notext-{i}", "body": "x"}) + "\n")
                 f.write(json.dumps({"id": f"null-{i}", "text": None}) + "\n")
+            if i % CHAIN_EVERY == CHAIN_EVERY // 2:
+                slot = i // CHAIN_EVERY
+                c, step = slot % CHAINS, slot // CHAINS
+                if step < CHAIN_STEPS:
+                    chains[c] = chain_step(chain_rng, vocab, chains[c], step)
+                    text = " ".join(chains[c])
+                    f.write(json.dumps({"id": f"chain{c:02d}-{step}", "text": text}) + "\n")
+                    if c % 10 == 3 and step in (1, 2):
+                        f.write(json.dumps({"id": f"chain{c:02d}-{step}-copy", "text": text})
+                                + "\n")
         # Larger than the tests' --max-doc-bytes (100K): reported, not signed.
         f.write(json.dumps({"id": "huge", "text": " ".join(vocab[:30000] * 2)}) + "\n")
     # A copy of a base with an invalid UTF-8 byte between two words: a near-duplicate of it

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Spark path must find the clusters of `dupsift scan`, document for document: generates a
-# 20,000-document corpus (with bad records), runs `dupsift scan` and the PySpark job in
-# local[2], then on a standalone master with two workers on 127.0.0.1, and compares. Installs
-# pyspark into a venv ($SPARK_VENV, default target/spark-venv) when missing; needs Java 17.
+# 20,000-document corpus (with bad records, and chains of near duplicates that a scan splits
+# into several clusters), runs `dupsift scan` and the PySpark job in local[2] (also with
+# `--clusters components --keep last`), then on a standalone master with two workers on
+# 127.0.0.1, and compares. Installs pyspark into a venv ($SPARK_VENV, default
+# target/spark-venv) when missing; needs Java 17.
 #
 #   spark/test_spark.sh            # uses target/debug/dupsift built with --features spark
 #   DUPSIFT_BIN=target/release/dupsift spark/test_spark.sh
@@ -45,27 +47,40 @@ with gzip.open(out + "/sub/c.jsonl.gz", "wb") as f:
 PY
 "$bin" scan "$work/corpus" --no-passages --max-doc-bytes 100K --format json -q \
   -o "$work/scan.json"
+"$bin" scan "$work/corpus" --no-passages --max-doc-bytes 100K --format json -q \
+  --clusters components --keep last -o "$work/scan-components.json"
 
-submit() { # MASTER OUT
+submit() { # MASTER OUT [FLAG...]
   spark-submit --master "$1" --conf spark.ui.enabled=false --files "$bin" \
     spark/dupsift_spark.py --binary "$(basename "$bin")" --input "$work/corpus" \
-    --max-doc-bytes 100K --output "$2" 2> "$2.log" || { tail -40 "$2.log"; return 1; }
+    --max-doc-bytes 100K --output "$2" "${@:3}" 2> "$2.log" || { tail -40 "$2.log"; return 1; }
 }
 
-compare() { # OUT
-  cmp "$work/scan.json" "$1/report.json" || {
-    diff <(head -c 3000 "$work/scan.json") <(head -c 3000 "$1/report.json") | head -40
+compare() { # OUT [SCAN_JSON]
+  local scan="${2:-$work/scan.json}"
+  cmp "$scan" "$1/report.json" || {
+    diff <(head -c 3000 "$scan") <(head -c 3000 "$1/report.json") | head -40
     echo "report.json differs from dupsift scan's report"; return 1; }
-  python3 - "$work/scan.json" "$1" "$work/corpus" <<'PY'
-import glob, gzip, json, sys
+  python3 - "$scan" "$1" "$work/corpus" <<'PY'
+import collections, glob, gzip, json, sys
 scan = json.load(open(sys.argv[1]))
 assert len(scan["clusters"]) > 2000, len(scan["clusters"])
 assert len(scan["skipped"]) == 13, scan["skipped"]
 assert sum(k["doc"].count(":") for c in scan["clusters"] for k in c["members"]) > 0, \
     "some id-less record should be a duplicate"
+parts = collections.Counter(c["component"] for c in scan["clusters"])
+split = sum(n > 1 for n in parts.values())
+if scan["params"]["clusters"] == "threshold":
+    # The chains: components split into clusters, every member near its kept document.
+    assert split > 0, "no component was split into more than one cluster"
+    assert all(m["similarity"] >= scan["params"]["threshold"]
+               for c in scan["clusters"] for m in c["members"])
+else:
+    assert split == 0, f"{split} components have more than one cluster"
 got = [json.loads(l) for l in open(sys.argv[2] + "/clusters.jsonl")]
-assert [(c["kept"], c["members"]) for c in got] == \
-    [(c["kept"], [m["doc"] for m in c["members"]]) for c in scan["clusters"]]
+assert [(c["cluster"], c["component"], c["kept"], c["members"]) for c in got] == \
+    [(c["id"], c["component"], c["kept"], [m["doc"] for m in c["members"]])
+     for c in scan["clusters"]]
 removed = [json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")]
 want_removed = {m["doc"] for c in scan["clusters"] for m in c["members"]}
 assert set(removed) == want_removed and len(removed) == len(want_removed)
@@ -85,8 +100,11 @@ for name in ["a.jsonl", "b.jsonl", "sub/c.jsonl.gz"]:
 want = [l for ident, l in lines if ident not in want_removed]
 clean = [l for f in sorted(glob.glob(sys.argv[2] + "/clean/part-*")) for l in open(f, "rb")]
 assert clean == want, (len(clean), len(want))
-print(f"report.json byte-identical to dupsift scan's ({len(got)} clusters, "
-      f"{len(removed)} removals, {len(skipped)} bad records); {len(clean)} lines in clean/")
+summary = json.load(open(sys.argv[2] + "/summary.json"))
+assert summary == dict(scan["summary"], removed=len(want_removed)), summary
+print(f"report.json byte-identical to dupsift scan's ({len(got)} clusters in {len(parts)} "
+      f"components, {split} split; {len(removed)} removals, {len(skipped)} bad records); "
+      f"{len(clean)} lines in clean/")
 PY
 }
 
@@ -95,6 +113,12 @@ start=$(date +%s)
 submit "local[2]" "$work/local"
 echo "spark local[2]: $(( $(date +%s) - start )) s"
 compare "$work/local"
+
+echo "== local[2], --clusters components --keep last"
+start=$(date +%s)
+submit "local[2]" "$work/components" --clusters components --keep last
+echo "spark local[2], components: $(( $(date +%s) - start )) s"
+compare "$work/components" "$work/scan-components.json"
 
 echo "== local[2], Parquet input"
 python - "$work/corpus" "$work/corpus.parquet" <<'PY'

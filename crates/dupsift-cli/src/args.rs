@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use dupsift::check::Limits;
 use dupsift::clean::StripPassages;
-use dupsift::cluster::KeepPolicy;
+use dupsift::cluster::{Clustering, KeepPolicy};
 use dupsift::corpus::{Compression, ReadOptions};
 use dupsift::minhash::Scheme;
 use dupsift::passages::PassageParams;
@@ -158,6 +158,15 @@ pub enum KeepArg {
     Shortest,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ClustersArg {
+    /// Every member is within --threshold of its cluster's kept document (or a copy of it):
+    /// nothing is removed without a near-duplicate that stays.
+    Threshold,
+    /// Connected components: a member may be removed for being near another removed member.
+    Components,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum FormatArg {
     /// A report for people.
@@ -229,6 +238,11 @@ pub struct CommonArgs {
     /// breaks ties. Globs: `*` stays within a path component, `**` crosses them.
     #[arg(long, value_name = "PATTERN", help_heading = "Detection")]
     pub prefer: Vec<String>,
+
+    /// What a cluster is. Documents joined only through a removed member get a cluster (and a
+    /// kept document) of their own; each cluster names its connected component.
+    #[arg(long, value_enum, default_value_t = ClustersArg::Threshold, help_heading = "Detection")]
+    pub clusters: ClustersArg,
 
     /// Do not look for repeated passages (runs of words that occur more than once, inside one
     /// document or across documents).
@@ -502,6 +516,15 @@ impl From<KeepArg> for KeepPolicy {
     }
 }
 
+impl From<ClustersArg> for Clustering {
+    fn from(c: ClustersArg) -> Clustering {
+        match c {
+            ClustersArg::Threshold => Clustering::Threshold,
+            ClustersArg::Components => Clustering::Components,
+        }
+    }
+}
+
 impl From<StripArg> for StripPassages {
     fn from(s: StripArg) -> StripPassages {
         match s {
@@ -549,6 +572,7 @@ impl CommonArgs {
             verify: self.verify.into(),
             keep: self.keep.into(),
             prefer: self.prefer.clone(),
+            clusters: self.clusters.into(),
             passages: (!self.no_passages).then_some(PassageParams {
                 min_words: self.min_passage as usize,
                 max_occurrences: self.max_occurrences,

@@ -460,11 +460,12 @@ pub struct Totals {
 
 /// Writes the JSON report of a scan without passage search from the clusters a driver found:
 /// reads a stream with one row per cluster member, with columns `cluster` (int64: shared by
-/// the members of one cluster, any value), `doc` (int64: input position), `id` (utf8), `bytes`
+/// the members of one cluster; clusters are reported in its order), `component` (int64: the
+/// cluster's connected component, as a scan numbers them), `doc` (int64: input position), `id` (utf8), `bytes`
 /// (int64: text size), `head` (binary or utf8: at least the first 576 bytes of the text, for
 /// the preview), `kept` (bool: the document a cleanup keeps, one per cluster), `exact` (bool:
 /// byte-identical to the kept document) and `similarity` (float64: to the kept document; null
-/// for the kept one). Clusters are ordered and members listed as a scan lists them.
+/// for the kept one). Members are listed as a scan lists them.
 pub fn report(
     input: impl Read,
     output: impl Write,
@@ -475,6 +476,7 @@ pub fn report(
     let schema = reader.schema();
     let want = [
         ("cluster", DataType::Int64),
+        ("component", DataType::Int64),
         ("doc", DataType::Int64),
         ("bytes", DataType::Int64),
         ("kept", DataType::Boolean),
@@ -500,6 +502,7 @@ pub fn report(
     }
     struct Row {
         cluster: i64,
+        component: i64,
         doc: i64,
         id: String,
         bytes: u64,
@@ -520,6 +523,7 @@ pub fn report(
         };
         let flag = |name| batch.column_by_name(name).expect("checked").as_boolean();
         let (cluster, doc, bytes) = (int("cluster"), int("doc"), int("bytes"));
+        let component = int("component");
         let (kept, exact) = (flag("kept"), flag("exact"));
         let similarity = batch
             .column_by_name("similarity")
@@ -533,6 +537,7 @@ pub fn report(
         for i in 0..batch.num_rows() {
             if [
                 cluster.is_null(i),
+                component.is_null(i),
                 doc.is_null(i),
                 bytes.is_null(i),
                 id.is_null(i),
@@ -546,6 +551,7 @@ pub fn report(
             }
             rows.push(Row {
                 cluster: cluster.value(i),
+                component: component.value(i),
                 doc: doc.value(i),
                 id: id.value(i).to_owned(),
                 bytes: bytes.value(i).max(0) as u64,
@@ -558,13 +564,11 @@ pub fn report(
     }
     if errors > 0 {
         return Err(WorkerError::Schema(format!(
-            "{errors} member rows have a null cluster, doc, id, bytes, kept or exact"
+            "{errors} member rows have a null cluster, component, doc, id, bytes, kept or exact"
         )));
     }
     rows.sort_unstable_by_key(|r| (r.cluster, r.doc));
-    let mut groups: Vec<&[Row]> = rows.chunk_by(|x, y| x.cluster == y.cluster).collect();
-    // A scan's order: largest first, then by the input position of the first member.
-    groups.sort_by_key(|g| (std::cmp::Reverse(g.len()), g[0].doc));
+    let groups: Vec<&[Row]> = rows.chunk_by(|x, y| x.cluster == y.cluster).collect();
     let mut clusters = Vec::with_capacity(groups.len());
     for (n, g) in groups.iter().enumerate() {
         let kept: Vec<&Row> = g.iter().filter(|r| r.kept).collect();
@@ -598,8 +602,15 @@ pub fn report(
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if g.iter().any(|r| r.component != g[0].component) {
+            return Err(WorkerError::Schema(format!(
+                "cluster {} has members in more than one component",
+                g[0].cluster
+            )));
+        }
         clusters.push(ClusterReport {
             id: n,
+            component: g[0].component.max(0) as usize,
             kept: k.id.clone(),
             kept_bytes: k.bytes,
             kept_preview: k.preview.clone(),

@@ -13,6 +13,8 @@ mod bad_input;
 mod check;
 #[path = "it/clean.rs"]
 mod clean;
+#[path = "it/clusters.rs"]
+mod clusters;
 #[path = "it/corpus_sample.rs"]
 mod corpus_sample;
 #[path = "it/determinism.rs"]

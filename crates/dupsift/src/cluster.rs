@@ -1,10 +1,13 @@
 //! Stage 7: clusters. Joins verified pairs and exact-duplicate groups with a union-find into
-//! connected components, orders them canonically, and picks the document each cluster keeps.
+//! connected components, orders them canonically, and splits each component into the clusters
+//! a cleanup removes ([`split`]): every member within the threshold of its cluster's kept
+//! document.
 //!
 //! Canonical order makes reports independent of thread count and of the order pairs arrived in:
-//! members sorted by document index, clusters by size (largest first) then by first member.
+//! members sorted by document index, components by size (largest first) then by first member,
+//! and a component's clusters in the order their kept documents are chosen.
 //!
-//! This stage sees document indices and sizes only; it must not see files or text.
+//! This stage sees document indices, sizes and similarities only; it must not see files or text.
 
 /// Union-find over `0..n` with path halving and union by size.
 #[derive(Clone, Debug)]
@@ -78,21 +81,82 @@ pub enum KeepPolicy {
     Shortest,
 }
 
-/// Picks the kept member of a sorted, non-empty cluster. `bytes[doc]` is the size ranked.
-pub fn choose_kept(members: &[u32], bytes: &[u64], policy: KeepPolicy) -> u32 {
-    let size = |d: &u32| bytes[*d as usize];
-    // `members` is sorted, and min_by_key / max_by_key pick the first / last of equals, so
-    // reverse for max to keep the earliest document on ties.
+/// What a cluster is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clustering {
+    /// Each member is within the threshold of its cluster's kept document (or an exact copy
+    /// of one): a connected component is split around kept documents ([`split`]), so nothing
+    /// is removed without a near-duplicate that stays.
+    #[default]
+    Threshold,
+    /// Connected components: a member may be removed because it is near another removed
+    /// member (transitive removal).
+    Components,
+}
+
+/// How `policy` ranks document `d` (of size `size`) against the others of its cluster: the
+/// smallest key is kept. Ties always go to the earlier document, except under `Last`.
+pub fn keep_key(policy: KeepPolicy, d: u32, size: u64) -> (u64, u64) {
+    let d = u64::from(d);
     match policy {
-        KeepPolicy::First => members[0],
-        KeepPolicy::Last => members[members.len() - 1],
-        KeepPolicy::Shortest => *members.iter().min_by_key(|d| size(d)).expect("non-empty"),
-        KeepPolicy::Longest => *members
-            .iter()
-            .rev()
-            .max_by_key(|d| size(d))
-            .expect("non-empty"),
+        KeepPolicy::First => (0, d),
+        KeepPolicy::Last => (0, u64::MAX - d),
+        KeepPolicy::Longest => (u64::MAX - size, d),
+        KeepPolicy::Shortest => (size, d),
     }
+}
+
+/// One cluster of a split component: the kept document and the others, each with its
+/// similarity to the kept one, in input order.
+pub type Split = (u32, Vec<(u32, f64)>);
+
+/// Splits one connected component into clusters whose members are all within the threshold
+/// of their kept document.
+///
+/// `order` is the component's documents, most worth keeping first (see [`keep_key`]);
+/// `class(d)` the documents byte-identical to `d`'s original, `d` included (sorted);
+/// `original(d)` that original; `near(o)` the originals verified near `o` with their
+/// similarity. The best document not yet taken is kept; its exact copies and every not yet
+/// taken document near it (with their copies) join its cluster; repeat. A document left with
+/// nothing near it stays alone and forms no cluster. Clusters come in the order their kept
+/// documents were chosen.
+pub fn split<'c, 'n>(
+    order: &[u32],
+    class: impl Fn(u32) -> &'c [u32],
+    original: impl Fn(u32) -> u32,
+    near: impl Fn(u32) -> &'n [(u32, f64)],
+    taken: &mut rustc_hash::FxHashSet<u32>,
+) -> Vec<Split> {
+    let mut out = Vec::new();
+    for &k in order {
+        if taken.contains(&k) {
+            continue;
+        }
+        let ko = original(k);
+        let mut members: Vec<(u32, f64)> = Vec::new();
+        // A class is taken whole, so none of `k`'s copies is taken yet.
+        for &d in class(ko) {
+            taken.insert(d);
+            if d != k {
+                members.push((d, 1.0));
+            }
+        }
+        for &(n, s) in near(ko) {
+            if taken.contains(&n) {
+                continue;
+            }
+            for &d in class(n) {
+                taken.insert(d);
+                members.push((d, s));
+            }
+        }
+        if !members.is_empty() {
+            members.sort_unstable_by_key(|m| m.0);
+            out.push((k, members));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -152,19 +216,104 @@ mod tests {
         }
     }
 
+    fn kept(policy: KeepPolicy, bytes: &[u64]) -> u32 {
+        (0..bytes.len() as u32)
+            .min_by_key(|&d| keep_key(policy, d, bytes[d as usize]))
+            .unwrap()
+    }
+
     #[test]
     fn keep_policies_break_ties_by_input_order() {
         let bytes = [10, 30, 30, 5, 5];
-        assert_eq!(choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::First), 0);
-        assert_eq!(choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::Last), 4);
+        assert_eq!(kept(KeepPolicy::First, &bytes), 0);
+        assert_eq!(kept(KeepPolicy::Last, &bytes), 4);
+        assert_eq!(kept(KeepPolicy::Longest, &bytes), 1);
+        assert_eq!(kept(KeepPolicy::Shortest, &bytes), 3);
+    }
+
+    /// Runs [`split`] over `n` documents, all originals, joined by `edges` (one component).
+    fn split_all(n: u32, edges: &[(u32, u32, f64)]) -> Vec<Split> {
+        let classes: Vec<Vec<u32>> = (0..n).map(|d| vec![d]).collect();
+        let mut near: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n as usize];
+        for &(a, b, s) in edges {
+            near[a as usize].push((b, s));
+            near[b as usize].push((a, s));
+        }
+        let order: Vec<u32> = (0..n).collect();
+        split(
+            &order,
+            |d| &classes[d as usize],
+            |d| d,
+            |o| &near[o as usize],
+            &mut Default::default(),
+        )
+    }
+
+    #[test]
+    fn a_chain_is_split_where_its_ends_are_far_apart() {
+        // A~B and B~C, but A and C far apart: A keeps B; C stays alone.
         assert_eq!(
-            choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::Longest),
-            1
+            split_all(3, &[(0, 1, 0.85), (1, 2, 0.85)]),
+            vec![(0, vec![(1, 0.85)])]
         );
+        // A path of four: A keeps B, C keeps D.
         assert_eq!(
-            choose_kept(&[0, 1, 2, 3, 4], &bytes, KeepPolicy::Shortest),
-            3
+            split_all(4, &[(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.8)]),
+            vec![(0, vec![(1, 0.9)]), (2, vec![(3, 0.8)])]
         );
+    }
+
+    #[test]
+    fn exact_copies_go_with_their_original() {
+        // 0 and 2 are byte-identical; 1 is near 0 (so near 2 too); 3 is a copy of 1.
+        let classes = [vec![0, 2], vec![1, 3], vec![0, 2], vec![1, 3]];
+        let original = |d: u32| [0, 1, 0, 1][d as usize];
+        let near = [vec![(1, 0.9)], vec![(0, 0.9)], vec![], vec![]];
+        // Keep the last: 3 is kept, its copy 1 and the class of 0 join at 0.9.
+        let got = split(
+            &[3, 2, 1, 0],
+            |d| &classes[d as usize],
+            original,
+            |o| &near[o as usize],
+            &mut Default::default(),
+        );
+        assert_eq!(got, vec![(3, vec![(0, 0.9), (1, 1.0), (2, 0.9)])]);
+    }
+
+    proptest! {
+        /// Every member of every cluster is joined to its kept document by an edge, every
+        /// document is in at most one cluster, and no two documents left alone are joined.
+        #[test]
+        fn split_removes_only_documents_near_a_kept_one(
+            n in 2u32..40,
+            raw in proptest::collection::vec((0u32..40, 0u32..40), 1..80),
+        ) {
+            let edges: Vec<(u32, u32, f64)> = raw
+                .into_iter()
+                .map(|(a, b)| (a % n, b % n, 0.9))
+                .filter(|(a, b, _)| a != b)
+                .collect();
+            let got = split_all(n, &edges);
+            let joined = |a: u32, b: u32| {
+                edges.iter().any(|&(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
+            };
+            let mut seen = std::collections::HashSet::new();
+            for (k, members) in &got {
+                prop_assert!(seen.insert(*k));
+                for &(m, _) in members {
+                    prop_assert!(joined(*k, m));
+                    prop_assert!(seen.insert(m));
+                }
+            }
+            // A document in no cluster has no edge to another such document: it would have
+            // been kept with that one as its member.
+            let alone: Vec<u32> = (0..n).filter(|d| !seen.contains(d)).collect();
+            for &a in &alone {
+                for &b in &alone {
+                    prop_assert!(a == b || !joined(a, b));
+                }
+            }
+        }
     }
 
     #[test]

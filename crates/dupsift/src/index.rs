@@ -76,11 +76,12 @@ impl IndexParams {
             threshold,
             seed,
             scheme,
-            // Which pairs are verified how, and which member is kept, are decided when the
-            // index is used, not stored in it.
+            // Which pairs are verified how, which member is kept and how components are split
+            // are decided when the index is used, not stored in it.
             verify: _,
             keep: _,
             prefer: _,
+            clusters: _,
             ref passages,
         } = *p;
         IndexParams {

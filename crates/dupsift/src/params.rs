@@ -7,7 +7,7 @@
 //!
 //! [`build`]: ParamsBuilder::build
 
-use crate::cluster::KeepPolicy;
+use crate::cluster::{Clustering, KeepPolicy};
 use crate::lsh;
 use crate::minhash::{LANES, Scheme};
 use crate::passages::PassageParams;
@@ -43,6 +43,9 @@ pub struct Params {
     /// later or unmatched ones, then `keep` breaks ties (left out of reports when empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prefer: Vec<String>,
+    /// What a cluster is: members within the threshold of the kept document, or connected
+    /// components.
+    pub clusters: Clustering,
     /// Repeated-passage detection; `None` turns it off.
     pub passages: Option<PassageParams>,
 }
@@ -80,6 +83,8 @@ pub struct ParamsBuilder {
     /// a document's id or the name of the file it was read from (`*` stays within a path
     /// component, `**` crosses them).
     pub prefer: Vec<String>,
+    /// What a cluster is (default: members within the threshold of the kept document).
+    pub clusters: Clustering,
     /// Repeated passages (default on, 50 words); `None` turns them off.
     pub passages: Option<PassageParams>,
 }
@@ -98,6 +103,7 @@ impl Default for ParamsBuilder {
             verify: Verify::Exact,
             keep: KeepPolicy::First,
             prefer: Vec::new(),
+            clusters: Clustering::Threshold,
             passages: Some(PassageParams::default()),
         }
     }
@@ -120,6 +126,7 @@ impl ParamsBuilder {
             verify,
             keep,
             ref prefer,
+            clusters,
             ref passages,
         } = self;
         if ngram == 0 {
@@ -160,6 +167,7 @@ impl ParamsBuilder {
             verify,
             keep,
             prefer: prefer.clone(),
+            clusters,
             passages: passages.clone(),
         })
     }

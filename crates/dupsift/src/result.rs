@@ -64,13 +64,17 @@ impl DocTable {
 /// A verified near-duplicate pair.
 pub use crate::verify::Verified as Pair;
 
-/// One cluster: documents connected by exact duplication or verified pairs.
+/// One cluster: the documents a cleanup removes in favour of one it keeps (see
+/// [`crate::cluster::Clustering`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cluster {
     /// The member a cleanup keeps.
     pub kept: u32,
     /// The other members, in input order, each with its similarity to `kept`.
     pub members: Vec<(u32, f64)>,
+    /// The connected component (of exact duplication and verified pairs) the cluster belongs
+    /// to: its position among components, largest first.
+    pub component: u32,
 }
 
 /// The outcome of a scan, in document indices; [`crate::report`] turns it into reports.
@@ -90,7 +94,8 @@ pub struct ScanResult {
     pub candidate_pairs: usize,
     /// Near-duplicate pairs that passed verification (exact duplicates not included).
     pub pairs: Vec<Pair>,
-    /// Clusters in canonical order (largest first, then by first member).
+    /// Clusters in canonical order: by component (largest first, then by first member), a
+    /// component's clusters in the order their kept documents were chosen.
     pub clusters: Vec<Cluster>,
     /// A short one-line preview of every document that is in a cluster.
     pub previews: FxHashMap<u32, String>,

@@ -696,18 +696,22 @@ fn tsv_lists_each_duplicate_with_its_kept_document() {
     let tsv = run_in(t.path(), &["scan", "docs.jsonl", "--format", "tsv", "-q"]).success();
     let text = tsv.stdout_str();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "cluster\tkept\tdoc\tsimilarity\texact\tbytes");
+    assert_eq!(
+        lines[0],
+        "cluster\tkept\tdoc\tsimilarity\texact\tbytes\tcomponent"
+    );
     let mut want = Vec::new();
     for c in arr(&report, "clusters") {
         for m in arr(c, "members") {
             want.push(format!(
-                "{}\t{}\t{}\t{:.4}\t{}\t{}",
+                "{}\t{}\t{}\t{:.4}\t{}\t{}\t{}",
                 u(c, "id"),
                 s(c, "kept").replace('\t', "\\t").replace('\n', "\\n"),
                 s(m, "doc").replace('\t', "\\t").replace('\n', "\\n"),
                 m["similarity"].as_f64().unwrap(),
                 m["exact"].as_bool().unwrap(),
-                u(m, "bytes")
+                u(m, "bytes"),
+                u(c, "component")
             ));
         }
     }
@@ -718,7 +722,7 @@ fn tsv_lists_each_duplicate_with_its_kept_document() {
     );
     assert!(text.contains("\tf0\tcopy\t1.0000\ttrue\t"), "{text}");
     assert!(text.contains("tab\\there\\nand line"), "{text}");
-    assert!(lines.iter().all(|l| l.split('\t').count() == 6));
+    assert!(lines.iter().all(|l| l.split('\t').count() == 7));
 }
 
 /// `-o` onto something that is not a plain file: a named pipe (as `/dev/null` or

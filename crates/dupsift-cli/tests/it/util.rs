@@ -248,9 +248,14 @@ pub fn skips_of(r: &Value, path: &str) -> Vec<Skip> {
 #[track_caller]
 pub fn check_report(r: &Value) {
     assert_eq!(r["tool"], "dupsift", "{r}");
-    assert_eq!(r["format_version"], 1, "{r}");
+    assert_eq!(r["format_version"], 2, "{r}");
     assert!(!s(r, "version").is_empty());
     let p = &r["params"];
+    let whole_components = match s(p, "clusters") {
+        "threshold" => false,
+        "components" => true,
+        other => panic!("params.clusters is {other:?}"),
+    };
     assert!(matches!(s(p, "unit"), "word" | "char"), "{p}");
     assert!(matches!(s(p, "verify"), "exact" | "estimate"), "{p}");
     assert!(
@@ -268,13 +273,24 @@ pub fn check_report(r: &Value) {
     let cl = arr(r, "clusters");
     let mut seen = HashMap::new();
     let (mut members, mut member_bytes, mut exact) = (0u64, 0u64, 0u64);
-    let mut last_size = usize::MAX;
+    // Documents per component, in the order components are listed.
+    let mut component_sizes: Vec<usize> = Vec::new();
     for (i, c) in cl.iter().enumerate() {
         assert_eq!(u(c, "id"), i as u64, "cluster ids are positions");
         let ms = arr(c, "members");
         assert!(!ms.is_empty(), "a cluster has at least two documents: {c}");
-        assert!(ms.len() < last_size, "clusters are listed largest first");
-        last_size = ms.len() + 1;
+        let component = u(c, "component") as usize;
+        if component == component_sizes.len() {
+            component_sizes.push(0);
+        } else {
+            assert_eq!(
+                component + 1,
+                component_sizes.len(),
+                "clusters are listed by component, numbered from 0: {c}"
+            );
+            assert!(!whole_components, "a component is one cluster: {c}");
+        }
+        component_sizes[component] += ms.len() + 1;
         u(c, "kept_bytes");
         s(c, "kept_preview");
         for d in std::iter::once(s(c, "kept")).chain(ms.iter().map(|m| s(m, "doc"))) {
@@ -286,6 +302,10 @@ pub fn check_report(r: &Value) {
             let sim = m["similarity"].as_f64().expect("similarity is a number");
             assert!((0.0..=1.0).contains(&sim), "similarity out of range: {m}");
             let is_exact = m["exact"].as_bool().expect("exact is a bool");
+            assert!(
+                whole_components || sim >= (t * 1e4).floor() / 1e4,
+                "a member is within the threshold of the kept document: {m}"
+            );
             if is_exact {
                 assert_eq!(sim, 1.0, "an exact duplicate has similarity 1: {m}");
                 assert_eq!(
@@ -300,6 +320,10 @@ pub fn check_report(r: &Value) {
             member_bytes += u(m, "bytes");
         }
     }
+    assert!(
+        component_sizes.windows(2).all(|w| w[0] >= w[1]),
+        "components are listed largest first: {component_sizes:?}"
+    );
     assert_eq!(u(sm, "clusters"), cl.len() as u64, "summary.clusters");
     assert_eq!(
         u(sm, "duplicate_documents"),

@@ -534,9 +534,11 @@ fn report_is_the_report_of_a_scan() {
         .map(|(d, (i, _))| (i.as_str(), d as i64))
         .collect();
     let mut rows: Vec<(i64, &str, bool, bool)> = Vec::new();
+    let mut component_of: HashMap<i64, i64> = HashMap::new();
     for (k, c) in arr(&report, "clusters").iter().enumerate() {
-        // Cluster labels are the driver's own; the worker orders clusters itself.
+        // Cluster labels are the driver's own, in the order the clusters are reported.
         let label = 7 * k as i64 % 11 + 100 * k as i64;
+        component_of.insert(label, u(c, "component") as i64);
         rows.push((label, s(c, "kept"), true, false));
         for m in arr(c, "members") {
             rows.push((label, s(m, "doc"), false, m["exact"].as_bool().unwrap()));
@@ -585,6 +587,12 @@ fn report_is_the_report_of_a_scan() {
         (
             "cluster",
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
+        ),
+        (
+            "component",
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| component_of[&r.0]),
+            )),
         ),
         (
             "doc",
@@ -656,6 +664,7 @@ fn report_is_the_report_of_a_scan() {
             "cluster",
             Arc::new(Int64Array::from(vec![1, 1])) as ArrayRef,
         ),
+        ("component", Arc::new(Int64Array::from(vec![0, 0]))),
         ("doc", Arc::new(Int64Array::from(vec![0, 1]))),
         ("id", Arc::new(StringArray::from(vec!["a", "b"]))),
         ("bytes", Arc::new(Int64Array::from(vec![1, 1]))),

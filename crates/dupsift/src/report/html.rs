@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::text::human_bytes;
-use super::{ClusterReport, PassageReport, Report, percent, similarity};
+use super::{
+    ClusterReport, PassageReport, Report, component_parts, part_note, percent, similarity,
+};
 use crate::tokenize::{Tokens, tokenize};
 
 /// Clusters and passages (each) whose text is shown.
@@ -389,25 +391,32 @@ fn write_clusters(report: &Report, texts: &Texts, w: &mut impl Write) -> io::Res
             "Comparisons are shown for the first {TEXT_ITEMS} clusters; the others list their members."
         ),
     )?;
-    for (k, c) in report.clusters.iter().enumerate() {
-        write_cluster(c, (k < TEXT_ITEMS).then_some(texts), w)?;
+    let parts = component_parts(&report.clusters);
+    for (k, (c, &part)) in report.clusters.iter().zip(&parts).enumerate() {
+        write_cluster(c, part, (k < TEXT_ITEMS).then_some(texts), w)?;
     }
     writeln!(w, "</section>")
 }
 
 /// One cluster: its members in a table, then (when `texts` is given and holds the kept
 /// document) a comparison of each member with the kept document.
-fn write_cluster(c: &ClusterReport, texts: Option<&Texts>, w: &mut impl Write) -> io::Result<()> {
+fn write_cluster(
+    c: &ClusterReport,
+    part: (usize, usize),
+    texts: Option<&Texts>,
+    w: &mut impl Write,
+) -> io::Result<()> {
     let ids: Vec<&str> = std::iter::once(c.kept.as_str())
         .chain(c.members.iter().map(|m| m.doc.as_str()))
         .collect();
     writeln!(
         w,
-        "<details class=\"item cluster\" id=\"cluster-{}\" data-docs=\"{}\"><summary>Cluster {}: {} documents — keep <b>{}</b></summary>",
+        "<details class=\"item cluster\" id=\"cluster-{}\" data-docs=\"{}\"><summary>Cluster {}: {} documents{} — keep <b>{}</b></summary>",
         c.id,
         escape(&ids.join(" ")),
         c.id,
         c.members.len() + 1,
+        escape(&part_note(c, part)),
         escape(&c.kept)
     )?;
     writeln!(

@@ -33,7 +33,7 @@ pub use texts::html_texts;
 pub use tsv::{TSV_HEADER, write_tsv};
 
 /// Version of the JSON report's schema; bumped on any breaking change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The whole report of a scan.
 #[derive(Clone, Debug, Serialize)]
@@ -48,7 +48,8 @@ pub struct Report {
     pub params: Params,
     /// Totals.
     pub summary: Summary,
-    /// Clusters, largest first.
+    /// Clusters by component (largest first), a component's in the order their kept
+    /// documents were chosen.
     pub clusters: Vec<ClusterReport>,
     /// Repeated passages, the ones whose repeats hold the most bytes first.
     pub passages: Vec<PassageReport>,
@@ -177,6 +178,10 @@ pub struct SelfRepeating {
 pub struct ClusterReport {
     /// Position in the report, from 0.
     pub id: usize,
+    /// The connected component of exact duplication and verified pairs the cluster belongs
+    /// to (its position among components, largest first, from 0). With `params.clusters` =
+    /// `components`, the cluster is the whole component.
+    pub component: usize,
     /// Id of the document a cleanup keeps.
     pub kept: String,
     /// Its size in bytes.
@@ -192,8 +197,8 @@ pub struct ClusterReport {
 pub struct Member {
     /// Document id.
     pub doc: String,
-    /// Similarity to the kept document (1.0 for exact duplicates), rounded to 4 decimals. It
-    /// may be below the threshold: clusters are connected components, so a member can reach
+    /// Similarity to the kept document (1.0 for exact duplicates), rounded to 4 decimals. At
+    /// least the threshold, unless `params.clusters` is `components`: then a member can reach
     /// the kept document through others.
     pub similarity: f64,
     /// Byte-identical to the kept document.
@@ -202,6 +207,26 @@ pub struct Member {
     pub bytes: u64,
     /// The start of its text, on one line.
     pub preview: String,
+}
+
+/// For each cluster of `clusters`, which part of its component it is and how many parts the
+/// component has (`(1, 1)`: the component is one cluster).
+fn component_parts(clusters: &[ClusterReport]) -> Vec<(usize, usize)> {
+    let mut parts = Vec::with_capacity(clusters.len());
+    for run in clusters.chunk_by(|a, b| a.component == b.component) {
+        parts.extend((1..=run.len()).map(|i| (i, run.len())));
+    }
+    parts
+}
+
+/// A note for people that a cluster is one of several its component was split into, empty
+/// when it is the whole component.
+fn part_note(c: &ClusterReport, (part, parts): (usize, usize)) -> String {
+    if parts == 1 {
+        String::new()
+    } else {
+        format!(" (part {part} of {parts} of component {})", c.component)
+    }
 }
 
 /// `part` as a share of `whole` for people: one decimal and a `%` (`0%` of nothing).
@@ -234,6 +259,7 @@ impl Report {
             .enumerate()
             .map(|(id, c)| ClusterReport {
                 id,
+                component: c.component as usize,
                 kept: docs.id(c.kept).to_string(),
                 kept_bytes: docs.bytes[c.kept as usize],
                 kept_preview: preview(c.kept),

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{Report, percent, similarity};
+use super::{Report, component_parts, part_note, percent, similarity};
 
 /// Human-readable size: `512 B`, `3.9 KB`, `1.2 MB` (powers of 1000, one decimal).
 pub fn human_bytes(n: u64) -> String {
@@ -135,9 +135,16 @@ fn write_totals(report: &Report, w: &mut impl Write) -> io::Result<()> {
 /// The first `max` clusters, each member with its similarity and (unless an exact copy) a
 /// preview.
 fn write_clusters(report: &Report, max: usize, w: &mut impl Write) -> io::Result<()> {
-    for c in report.clusters.iter().take(max) {
+    let parts = component_parts(&report.clusters);
+    for (c, &part) in report.clusters.iter().zip(&parts).take(max) {
         writeln!(w)?;
-        writeln!(w, "Cluster {}: {} documents", c.id, c.members.len() + 1)?;
+        writeln!(
+            w,
+            "Cluster {}: {} documents{}",
+            c.id,
+            c.members.len() + 1,
+            part_note(c, part)
+        )?;
         writeln!(w, "  keep    {}  ({})", c.kept, human_bytes(c.kept_bytes))?;
         writeln!(w, "          \"{}\"", c.kept_preview)?;
         for m in &c.members {

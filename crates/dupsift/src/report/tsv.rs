@@ -7,12 +7,12 @@ use std::io::{self, Write};
 use super::Report;
 
 /// The header line of [`write_tsv`].
-pub const TSV_HEADER: &str = "cluster\tkept\tdoc\tsimilarity\texact\tbytes";
+pub const TSV_HEADER: &str = "cluster\tkept\tdoc\tsimilarity\texact\tbytes\tcomponent";
 
 /// Writes the header, then for every cluster (in the report's order) and every member other
 /// than the kept document (in input order): cluster id, kept id, member id, similarity to the
-/// kept document (4 decimals), `true`/`false` for a byte-identical copy, member size in bytes.
-/// Ids are escaped so that each record stays one line of six fields: backslash, tab, line feed
+/// kept document (4 decimals), `true`/`false` for a byte-identical copy, member size in bytes,
+/// the cluster's component. Ids are escaped so that each record stays one line of seven fields: backslash, tab, line feed
 /// and carriage return become `\\`, `\t`, `\n` and `\r`.
 pub fn write_tsv(report: &Report, mut w: impl Write) -> io::Result<()> {
     writeln!(w, "{TSV_HEADER}")?;
@@ -21,12 +21,13 @@ pub fn write_tsv(report: &Report, mut w: impl Write) -> io::Result<()> {
         for m in &c.members {
             writeln!(
                 w,
-                "{}\t{kept}\t{}\t{:.4}\t{}\t{}",
+                "{}\t{kept}\t{}\t{:.4}\t{}\t{}\t{}",
                 c.id,
                 escape(&m.doc),
                 m.similarity,
                 m.exact,
-                m.bytes
+                m.bytes,
+                c.component
             )?;
         }
     }

@@ -1,17 +1,20 @@
-//! Clusters: connected components of exact duplication and verified pairs, each with the
-//! member a cleanup keeps and every other member's similarity to it.
+//! Clusters: connected components of exact duplication and verified pairs, split into the
+//! clusters a cleanup removes, each with the member it keeps and every other member's
+//! similarity to it.
 //!
 //! Components come first ([`components`]); the kept members are chosen once passages are
 //! located ([`clusters`]), so that a policy by length compares documents after their repeats
 //! of their own passages are cut: a body pasted twice does not make a document "longest".
+//! By default a component is split around kept documents ([`crate::cluster::split`]); with
+//! [`Clustering::Components`] each component is one cluster.
 //!
 //! This module must not read documents itself: similarities it lacks come from
 //! [`Similarity`], computed as the candidates' were.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::pairs::Similarity;
-use crate::cluster::{KeepPolicy, UnionFind, choose_kept};
+use crate::cluster::{Clustering, KeepPolicy, UnionFind, keep_key, split};
 use crate::corpus::Corpus;
 use crate::error::ScanError;
 use crate::params::{Params, preference};
@@ -62,27 +65,109 @@ impl<'a> Keep<'a> {
         }
     }
 
-    /// The kept member of `members` (sorted, non-empty).
-    fn of(&self, members: &[u32]) -> u32 {
+    /// How worth keeping document `d` is: the smallest key is kept.
+    fn key(&self, d: u32) -> (u32, u64, u64) {
         let sizes = self.sizes.as_deref().unwrap_or(self.bytes);
-        match &self.ranks {
-            None => choose_kept(members, sizes, self.policy),
-            Some(rank) => {
-                let best = members.iter().map(|&d| rank[d as usize]).min();
-                let preferred: Vec<u32> = members
-                    .iter()
-                    .copied()
-                    .filter(|&d| Some(rank[d as usize]) == best)
-                    .collect();
-                choose_kept(&preferred, sizes, self.policy)
-            }
+        let rank = self.ranks.as_ref().map_or(0, |r| r[d as usize]);
+        let (primary, tie) = keep_key(self.policy, d, sizes[d as usize]);
+        (rank, primary, tie)
+    }
+
+    /// The kept member of `members` (non-empty).
+    fn of(&self, members: &[u32]) -> u32 {
+        *members
+            .iter()
+            .min_by_key(|&&d| self.key(d))
+            .expect("non-empty")
+    }
+
+    /// `members`, most worth keeping first.
+    fn order(&self, members: &[u32]) -> Vec<u32> {
+        let mut order = members.to_vec();
+        order.sort_by_cached_key(|&d| self.key(d));
+        order
+    }
+}
+
+/// The clusters of `components` (see [`Clustering`]): the kept member of each (see [`Keep`])
+/// and every other member's similarity to it.
+pub(super) fn clusters(
+    components: Vec<Vec<u32>>,
+    docs: &DocTable,
+    pairs: &[Pair],
+    keep: &Keep<'_>,
+    similarity: &Similarity<'_>,
+    progress: &Progress,
+) -> Result<Vec<Cluster>, ScanError> {
+    match similarity.params.clusters {
+        Clustering::Threshold => Ok(split_components(components, docs, pairs, keep)),
+        Clustering::Components => {
+            whole_components(components, docs, pairs, keep, similarity, progress)
         }
     }
 }
 
-/// The clusters of `components`: the kept member of each (see [`Keep`]) and every other
-/// member's similarity to it.
-pub(super) fn clusters(
+/// Each component split around kept documents: every member within the threshold of its
+/// kept document, its similarity the verified pair's.
+fn split_components(
+    components: Vec<Vec<u32>>,
+    docs: &DocTable,
+    pairs: &[Pair],
+    keep: &Keep<'_>,
+) -> Vec<Cluster> {
+    // Both directions of each pair, by document: `near(o)` is a slice of it.
+    let mut near: Vec<(u32, u32, f64)> = pairs
+        .iter()
+        .flat_map(|p| {
+            let (a, b) = (docs.original[p.a as usize], docs.original[p.b as usize]);
+            [(a, b, p.similarity), (b, a, p.similarity)]
+        })
+        .collect();
+    near.sort_unstable_by_key(|e| (e.0, e.1));
+    let (from, to): (Vec<u32>, Vec<(u32, f64)>) =
+        near.into_iter().map(|(a, b, s)| (a, (b, s))).unzip();
+    let near = |o: u32| {
+        let lo = from.partition_point(|&a| a < o);
+        let hi = from.partition_point(|&a| a <= o);
+        &to[lo..hi]
+    };
+    let mut out = Vec::new();
+    let mut taken = FxHashSet::default();
+    for (c, members) in components.into_iter().enumerate() {
+        // The exact-duplicate classes of this component, by original.
+        let mut by_original: Vec<(u32, u32)> = members
+            .iter()
+            .map(|&d| (docs.original[d as usize], d))
+            .collect();
+        by_original.sort_unstable();
+        let (originals, copies): (Vec<u32>, Vec<u32>) = by_original.into_iter().unzip();
+        let class = |o: u32| {
+            let lo = originals.partition_point(|&x| x < o);
+            let hi = originals.partition_point(|&x| x <= o);
+            &copies[lo..hi]
+        };
+        taken.clear();
+        let order = keep.order(&members);
+        for (kept, members) in split(
+            &order,
+            class,
+            |d| docs.original[d as usize],
+            near,
+            &mut taken,
+        ) {
+            out.push(Cluster {
+                kept,
+                members,
+                component: c as u32,
+            });
+        }
+    }
+    out
+}
+
+/// Each component one cluster: members may be far from the kept document, their
+/// similarities computed like the candidates' were when no verified pair gives them.
+fn whole_components(
     components: Vec<Vec<u32>>,
     docs: &DocTable,
     pairs: &[Pair],
@@ -112,7 +197,8 @@ pub(super) fn clusters(
     Ok(components
         .into_iter()
         .zip(kept_of)
-        .map(|(members, kept)| {
+        .enumerate()
+        .map(|(c, (members, kept))| {
             let members = members
                 .into_iter()
                 .filter(|&m| m != kept)
@@ -121,7 +207,11 @@ pub(super) fn clusters(
                     (m, if a == b { 1.0 } else { known[&(a, b)] })
                 })
                 .collect();
-            Cluster { kept, members }
+            Cluster {
+                kept,
+                members,
+                component: c as u32,
+            }
         })
         .collect())
 }

@@ -9,7 +9,7 @@
 //! | 4. components | `clusters` | pairs + exact duplicates → connected components |
 //! | 5. align passages | `align` | fingerprints → seeds → alignments (blocks of spilled words) → grouped passages |
 //! | 6. locate | `locate` | components + passages → previews, occurrences in bytes and lines, totals |
-//! | 7. cluster | `clusters` | components + self-repeats → clusters with a kept document (ranked by length after self-repeat cuts) and member similarities |
+//! | 7. cluster | `clusters` | components + self-repeats → clusters with a kept document (ranked by length after self-repeat cuts) and member similarities; by default each component split so that every member is near its kept document |
 //!
 //! `blocks` holds the one block loop that passes 3 and 5 share (a block of documents under a
 //! memory budget, pairs inside it, later partners streamed past it) and `sources` the readers

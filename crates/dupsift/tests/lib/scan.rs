@@ -3,7 +3,7 @@
 //! count.
 
 use dupsift::report::Report;
-use dupsift::{ScanError, ScanOptions};
+use dupsift::{ParamsBuilder, ScanError, ScanOptions};
 
 use crate::util::*;
 
@@ -122,4 +122,30 @@ fn missing_inputs_are_refused_only_when_asked() {
         format!("{}: no such file or directory", c.path("typo").display())
     );
     assert!(dupsift::corpus::require_inputs(&[c.path("in"), "-".into()]).is_ok());
+}
+
+#[test]
+fn a_chain_is_split_unless_components_are_asked_for() {
+    // a~b and b~c (5 words of 300 edited each, apart), a and c further apart than 0.8.
+    let c = Corpus::new();
+    let a = words(11, 300);
+    let b = edited(&a, &[10, 70, 130, 190, 250]);
+    let far = edited(&b, &[40, 100, 160, 220, 280]);
+    c.file("in/a.txt", &a)
+        .file("in/b.txt", &b)
+        .file("in/c.txt", &far);
+    let r = scan(&[c.path("in")], &options(params(false)));
+    assert_eq!(r.clusters.len(), 1);
+    assert_eq!(cluster_ids(&r, 0), ["a.txt", "b.txt"]);
+    assert_eq!(r.clusters[0].component, 0);
+    assert!(r.clusters[0].members[0].1 >= 0.8);
+
+    let whole = ParamsBuilder {
+        passages: None,
+        clusters: dupsift::cluster::Clustering::Components,
+        ..ParamsBuilder::default()
+    };
+    let r = scan(&[c.path("in")], &options(whole.build().unwrap()));
+    assert_eq!(cluster_ids(&r, 0), ["a.txt", "b.txt", "c.txt"]);
+    assert!(r.clusters[0].members[1].1 < 0.8, "c joined through b");
 }
