@@ -282,9 +282,15 @@ fn duplicate_findings(result: &ScanResult) -> Vec<Finding> {
 /// A finding for each occurrence of a passage after its first, passage by passage.
 fn passage_findings(result: &ScanResult) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // An exact copy's occurrences are its original's (see `passages::repeat_in_copies`): the
+    // copy already has its exact-duplicate finding.
+    let is_copy = |d: u32| result.docs.original[d as usize] != d;
     for (p, f) in result.passages.iter().enumerate() {
         let first = &f.occurrences[0];
-        for o in f.occurrences[1..].iter().filter(|o| o.doc >= result.prior) {
+        for o in f.occurrences[1..]
+            .iter()
+            .filter(|o| o.doc >= result.prior && !is_copy(o.doc))
+        {
             findings.push(Finding {
                 rule: Rule::RepeatedPassage,
                 place: place(result, o.doc, Some((o.line_start, o.line_end))),

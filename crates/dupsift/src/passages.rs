@@ -656,6 +656,40 @@ fn occurrences(alignments: &[Alignment], members: &[u32]) -> Vec<Occurrence> {
     joined
 }
 
+/// Gives each exact copy of a document that holds a passage more than once the same
+/// occurrences (`original[d]`: the first document with `d`'s bytes). Copies are not searched
+/// (their findings are their original's), but a copy may be the document a cleanup keeps, and
+/// its self-repeats must then be reported and cut as its original's would be.
+pub fn repeat_in_copies(passages: &mut [Passage], original: &[u32]) {
+    let mut copies: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for (d, &o) in original.iter().enumerate() {
+        if o != d as u32 {
+            copies.entry(o).or_default().push(d as u32);
+        }
+    }
+    if copies.is_empty() {
+        return;
+    }
+    for p in passages {
+        let mut added = Vec::new();
+        for run in p.occurrences.chunk_by(|a, b| a.doc == b.doc) {
+            if let Some(cs) = copies.get(&run[0].doc).filter(|_| run.len() > 1) {
+                for &c in cs {
+                    added.extend(run.iter().map(|o| Side {
+                        doc: c,
+                        words: o.words.clone(),
+                    }));
+                }
+            }
+        }
+        if !added.is_empty() {
+            p.occurrences.extend(added);
+            p.occurrences
+                .sort_by_key(|o| (o.doc, o.words.start, o.words.end));
+        }
+    }
+}
+
 /// Groups alignments into passages: connected components of aligned sides, where sides of one
 /// document that overlap by more than half of the longer join too. Passages come sorted by
 /// their first occurrence.

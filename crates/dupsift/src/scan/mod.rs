@@ -116,7 +116,9 @@ pub fn scan_against(
         Some(pp) => {
             progress.enter(Stage::Passages, 0);
             let alignments = align::align_passages(src, &docs, fingerprints, pp, progress)?;
-            passages::group(&passages::refine(alignments, pp.min_words))
+            let mut groups = passages::group(&passages::refine(alignments, pp.min_words));
+            passages::repeat_in_copies(&mut groups, &docs.original);
+            groups
         }
         None => Vec::new(),
     };
