@@ -147,18 +147,6 @@ pub enum VerifyArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum KeepArg {
-    /// The first document in input order.
-    First,
-    /// The last document in input order.
-    Last,
-    /// The largest document once its repeats of its own passages are cut (ties: the first).
-    Longest,
-    /// The smallest document once its repeats of its own passages are cut (ties: the first).
-    Shortest,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ClustersArg {
     /// Every member is within --threshold of its cluster's kept document (or a copy of it):
     /// nothing is removed without a near-duplicate that stays.
@@ -229,9 +217,18 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = VerifyArg::Exact, help_heading = "Detection")]
     pub verify: VerifyArg,
 
-    /// Which document of a cluster a cleanup keeps (after --prefer).
-    #[arg(long, value_enum, default_value_t = KeepArg::First, help_heading = "Detection")]
-    pub keep: KeepArg,
+    /// Which document of a cluster a cleanup keeps (after --prefer): first or last in input
+    /// order; longest or shortest once a document's repeats of its own passages are cut (ties:
+    /// the first); newest:FIELD or oldest:FIELD, by a JSONL field holding an ISO-8601 date or
+    /// time (UTC without an offset) or a number, records without it last (ties: the first).
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "first",
+        value_parser = clap::value_parser!(KeepPolicy),
+        help_heading = "Detection"
+    )]
+    pub keep: KeepPolicy,
 
     /// Keep a document whose id or file matches PATTERN over later or unmatched ones
     /// (repeatable, most preferred first: --prefer 'curated/**' --prefer 'web/**'); --keep
@@ -505,17 +502,6 @@ impl From<VerifyArg> for Verify {
     }
 }
 
-impl From<KeepArg> for KeepPolicy {
-    fn from(k: KeepArg) -> KeepPolicy {
-        match k {
-            KeepArg::First => KeepPolicy::First,
-            KeepArg::Last => KeepPolicy::Last,
-            KeepArg::Longest => KeepPolicy::Longest,
-            KeepArg::Shortest => KeepPolicy::Shortest,
-        }
-    }
-}
-
 impl From<ClustersArg> for Clustering {
     fn from(c: ClustersArg) -> Clustering {
         match c {
@@ -570,7 +556,7 @@ impl CommonArgs {
             seed: self.seed,
             scheme: self.scheme.into(),
             verify: self.verify.into(),
-            keep: self.keep.into(),
+            keep: self.keep.clone(),
             prefer: self.prefer.clone(),
             clusters: self.clusters.into(),
             passages: (!self.no_passages).then_some(PassageParams {

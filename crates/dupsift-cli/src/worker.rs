@@ -317,7 +317,9 @@ fn sign_row(signer: &mut Signer, value: Option<&[u8]>, field: &str, opts: &Optio
             ..Row::default()
         },
         Record::Skip(reason) => fail(reason),
-        Record::Doc { id, text, lossy } => Row {
+        Record::Doc {
+            id, text, lossy, ..
+        } => Row {
             len: text.len(),
             signed: Some(signer.sign(&text)),
             lossy,

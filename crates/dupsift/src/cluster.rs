@@ -67,8 +67,7 @@ impl UnionFind {
 }
 
 /// Which member of a cluster survives a cleanup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeepPolicy {
     /// The first document in input order.
     First,
@@ -79,6 +78,70 @@ pub enum KeepPolicy {
     Longest,
     /// The shortest document in bytes (ties: the first), ranked as for `Longest`.
     Shortest,
+    /// The document whose JSONL field (named here) holds the latest ISO-8601 date or time, or
+    /// the largest number; documents without it (or with another value) rank last; ties: the
+    /// first.
+    Newest(String),
+    /// As `Newest`, the earliest date or smallest number.
+    Oldest(String),
+}
+
+impl KeepPolicy {
+    /// The JSONL field the policy ranks documents by, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            KeepPolicy::Newest(f) | KeepPolicy::Oldest(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for KeepPolicy {
+    /// As `--keep` takes it: `first`, …, `newest:FIELD`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeepPolicy::First => f.write_str("first"),
+            KeepPolicy::Last => f.write_str("last"),
+            KeepPolicy::Longest => f.write_str("longest"),
+            KeepPolicy::Shortest => f.write_str("shortest"),
+            KeepPolicy::Newest(field) => write!(f, "newest:{field}"),
+            KeepPolicy::Oldest(field) => write!(f, "oldest:{field}"),
+        }
+    }
+}
+
+impl std::str::FromStr for KeepPolicy {
+    type Err = String;
+
+    /// Parses what [`Display`](std::fmt::Display) writes.
+    fn from_str(s: &str) -> Result<KeepPolicy, String> {
+        let by_field = |field: &str, make: fn(String) -> KeepPolicy| {
+            if field.is_empty() {
+                Err(format!("{s:?} names no field (newest:FIELD, oldest:FIELD)"))
+            } else {
+                Ok(make(field.to_owned()))
+            }
+        };
+        match s {
+            "first" => Ok(KeepPolicy::First),
+            "last" => Ok(KeepPolicy::Last),
+            "longest" => Ok(KeepPolicy::Longest),
+            "shortest" => Ok(KeepPolicy::Shortest),
+            _ => match s.split_once(':') {
+                Some(("newest", field)) => by_field(field, KeepPolicy::Newest),
+                Some(("oldest", field)) => by_field(field, KeepPolicy::Oldest),
+                _ => Err(format!(
+                    "{s:?} is not a keep policy (first, last, longest, shortest, newest:FIELD, oldest:FIELD)"
+                )),
+            },
+        }
+    }
+}
+
+impl serde::Serialize for KeepPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// What a cluster is.
@@ -95,15 +158,36 @@ pub enum Clustering {
     Components,
 }
 
-/// How `policy` ranks document `d` (of size `size`) against the others of its cluster: the
-/// smallest key is kept. Ties always go to the earlier document, except under `Last`.
-pub fn keep_key(policy: KeepPolicy, d: u32, size: u64) -> (u64, u64) {
+/// How `policy` ranks document `d` (of size `size`, with the value `rank` of the policy's
+/// field, NaN when it has none) against the others of its cluster: the smallest key is kept.
+/// Ties always go to the earlier document, except under `Last`.
+pub fn keep_key(policy: &KeepPolicy, d: u32, size: u64, rank: f64) -> (u64, u64) {
     let d = u64::from(d);
+    // Documents without a value rank after every document with one.
+    let by_value = |order: fn(u64) -> u64| {
+        if rank.is_nan() {
+            u64::MAX
+        } else {
+            order(total_order(rank)).min(u64::MAX - 1)
+        }
+    };
     match policy {
         KeepPolicy::First => (0, d),
         KeepPolicy::Last => (0, u64::MAX - d),
         KeepPolicy::Longest => (u64::MAX - size, d),
         KeepPolicy::Shortest => (size, d),
+        KeepPolicy::Newest(_) => (by_value(|v| u64::MAX - v), d),
+        KeepPolicy::Oldest(_) => (by_value(|v| v), d),
+    }
+}
+
+/// `x` as an unsigned integer of the same order (`-0.0` just below `0.0`).
+fn total_order(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
     }
 }
 
@@ -216,19 +300,47 @@ mod tests {
         }
     }
 
-    fn kept(policy: KeepPolicy, bytes: &[u64]) -> u32 {
+    fn kept(policy: KeepPolicy, bytes: &[u64], ranks: &[f64]) -> u32 {
         (0..bytes.len() as u32)
-            .min_by_key(|&d| keep_key(policy, d, bytes[d as usize]))
+            .min_by_key(|&d| keep_key(&policy, d, bytes[d as usize], ranks[d as usize]))
             .unwrap()
     }
 
     #[test]
     fn keep_policies_break_ties_by_input_order() {
         let bytes = [10, 30, 30, 5, 5];
-        assert_eq!(kept(KeepPolicy::First, &bytes), 0);
-        assert_eq!(kept(KeepPolicy::Last, &bytes), 4);
-        assert_eq!(kept(KeepPolicy::Longest, &bytes), 1);
-        assert_eq!(kept(KeepPolicy::Shortest, &bytes), 3);
+        let none = [f64::NAN; 5];
+        assert_eq!(kept(KeepPolicy::First, &bytes, &none), 0);
+        assert_eq!(kept(KeepPolicy::Last, &bytes, &none), 4);
+        assert_eq!(kept(KeepPolicy::Longest, &bytes, &none), 1);
+        assert_eq!(kept(KeepPolicy::Shortest, &bytes, &none), 3);
+        // Without values, the first; values rank before none; ties: the first.
+        let newest = || KeepPolicy::Newest("t".into());
+        let oldest = || KeepPolicy::Oldest("t".into());
+        assert_eq!(kept(newest(), &bytes, &none), 0);
+        let ranks = [f64::NAN, -3.0, 7.5, 7.5, -3.0];
+        assert_eq!(kept(newest(), &bytes, &ranks), 2);
+        assert_eq!(kept(oldest(), &bytes, &ranks), 1);
+        assert_eq!(
+            kept(oldest(), &bytes, &[f64::NAN, f64::NAN, 0.0, -0.0, 1.0]),
+            3
+        );
+    }
+
+    #[test]
+    fn keep_policies_read_as_they_are_written() {
+        for p in [
+            "first",
+            "last",
+            "longest",
+            "shortest",
+            "newest:date",
+            "oldest:meta.t",
+        ] {
+            assert_eq!(p.parse::<KeepPolicy>().unwrap().to_string(), p);
+        }
+        assert!("newest:".parse::<KeepPolicy>().is_err());
+        assert!("latest".parse::<KeepPolicy>().is_err());
     }
 
     /// Runs [`split`] over `n` documents, all originals, joined by `edges` (one component).

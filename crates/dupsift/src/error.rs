@@ -69,6 +69,14 @@ pub enum ScanError {
     /// The temporary file of word hashes could not be read back.
     #[error("reading the scan's temporary file")]
     Spill(#[source] std::io::Error),
+    /// `--keep newest/oldest:FIELD` on inputs that have no fields (no input is JSONL).
+    #[error(
+        "--keep {policy} ranks JSONL records by a field, but no input is JSONL: a text file has no fields (use first, last, longest or shortest)"
+    )]
+    NoFields {
+        /// The policy as given.
+        policy: String,
+    },
     /// A document read in the first pass was different when read again.
     #[error("{id}: the document changed while it was being scanned")]
     Changed {

@@ -27,6 +27,9 @@ pub struct DocTable {
     pub original: Vec<u32>,
     /// Whether the text had invalid UTF-8.
     pub lossy: Vec<bool>,
+    /// The value of the field `--keep newest/oldest:FIELD` ranks by, NaN when a document has
+    /// none; empty under the other policies.
+    pub rank: Vec<f64>,
 }
 
 impl DocTable {
@@ -58,6 +61,7 @@ impl DocTable {
             + self.words.capacity() * 4
             + self.original.capacity() * 4
             + self.lossy.capacity()
+            + self.rank.capacity() * 8
     }
 }
 

@@ -92,3 +92,90 @@ fn clean_and_check_follow_prefer_and_bad_patterns_are_usage_errors() {
         against.stderr
     );
 }
+
+/// One JSONL file of near-copies of one text, each record with `fields` (JSON object members,
+/// without braces) added; ids r0, r1, ….
+fn records(fields: &[&str]) -> TempCorpus {
+    let text = render(&random_words(&mut Rng::new(21), &vocabulary(5, 400), 300));
+    let mut jsonl = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        let sep = if f.is_empty() { "" } else { "," };
+        jsonl.push_str(&format!(
+            "{{\"id\":\"r{i}\",\"text\":{}{sep}{f}}}\n",
+            serde_json::to_string(&format!("{text} {i}")).unwrap()
+        ));
+    }
+    let t = TempCorpus::new();
+    t.file("in/docs.jsonl", &jsonl);
+    t
+}
+
+#[test]
+fn keep_newest_and_oldest_rank_dates_with_offsets_and_put_records_without_them_last() {
+    let t = records(&[
+        "",                                      // r0: no date
+        r#""date":"2024-05-01T09:00:00+02:00""#, // r1: 07:00 UTC
+        r#""date":"2024-05-01T08:00:00Z""#,      // r2: newest
+        r#""date":"not a date""#,                // r3: ranks as missing
+        r#""date":"2023-12-31""#,                // r4: oldest
+        r#""date":"2024-05-01 08:00Z""#,         // r5: ties with r2, later
+    ]);
+    let r = t.scan(&["in", "--keep", "newest:date"]);
+    assert_eq!(kept(&r), "r2");
+    assert_eq!(r["params"]["keep"], "newest:date");
+    assert_eq!(kept(&t.scan(&["in", "--keep", "oldest:date"])), "r4");
+    // --prefer still ranks first: among r3 and r5, r5 is the one with a date.
+    let r = t.scan(&["in", "--keep", "newest:date", "--prefer", "r[35]"]);
+    assert_eq!(kept(&r), "r5");
+    // A field nobody has: every record ties, the first is kept.
+    assert_eq!(kept(&t.scan(&["in", "--keep", "oldest:published"])), "r0");
+}
+
+#[test]
+fn keep_by_a_numeric_field_and_in_clean_and_check() {
+    let t = records(&[
+        r#""n":3"#,
+        r#""n":-2.5"#,
+        r#""n":10"#,
+        r#""n":"10""#,
+        r#""n":10"#,
+    ]);
+    assert_eq!(kept(&t.scan(&["in", "--keep", "newest:n"])), "r2");
+    assert_eq!(kept(&t.scan(&["in", "--keep", "oldest:n"])), "r1");
+    t.run(&["clean", "in", "-o", "out", "--keep", "newest:n"])
+        .success();
+    let out = std::fs::read_to_string(t.join("out/docs.jsonl")).unwrap();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("{\"id\":\"r2\""), "{out}");
+    let check = t.run(&["check", "in", "--format", "json", "--keep", "oldest:n"]);
+    let v: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let originals: Vec<&str> = arr(&v, "findings")
+        .iter()
+        .filter(|f| f["rule"] == "near-duplicate")
+        .map(|f| s(&f["original"], "doc"))
+        .collect();
+    assert!(
+        !originals.is_empty() && originals.iter().all(|&o| o == "r1"),
+        "{v}"
+    );
+}
+
+#[test]
+fn keep_by_field_on_a_text_tree_or_without_a_field_is_a_usage_error() {
+    let t = corpus();
+    let run = t
+        .run(&["scan", "in", "--keep", "newest:date"])
+        .usage_error();
+    assert!(
+        run.stderr.contains("no input is JSONL") && run.stderr.contains("newest:date"),
+        "{}",
+        run.stderr
+    );
+    let run = t
+        .run(&["clean", "in", "-o", "out", "--keep", "oldest:"])
+        .usage_error();
+    assert!(run.stderr.contains("names no field"), "{}", run.stderr);
+    assert!(!t.path().join("out").exists());
+    let run = t.run(&["scan", "in", "--keep", "latest"]).usage_error();
+    assert!(run.stderr.contains("not a keep policy"), "{}", run.stderr);
+}

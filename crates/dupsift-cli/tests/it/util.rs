@@ -259,7 +259,10 @@ pub fn check_report(r: &Value) {
     assert!(matches!(s(p, "unit"), "word" | "char"), "{p}");
     assert!(matches!(s(p, "verify"), "exact" | "estimate"), "{p}");
     assert!(
-        matches!(s(p, "keep"), "first" | "last" | "longest" | "shortest"),
+        matches!(s(p, "keep"), "first" | "last" | "longest" | "shortest")
+            || ["newest:", "oldest:"]
+                .iter()
+                .any(|k| s(p, "keep").len() > k.len() && s(p, "keep").starts_with(k)),
         "{p}"
     );
     let (bands, rows, num_perm) = (u(p, "bands"), u(p, "rows"), u(p, "num_perm"));

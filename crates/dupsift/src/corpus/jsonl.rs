@@ -5,8 +5,8 @@
 //!   discarded up to the next newline while only their length is counted.
 //! - Line numbers are 1-based; offsets are byte offsets of the line start in the decompressed
 //!   stream, so `offset` of line n+1 is `offset` of line n plus its raw length plus the newline.
-//! - Decoding extracts only the configured text and id fields; other values are skipped without
-//!   being materialised (millions of lines go through here).
+//! - Decoding extracts only the configured text and id fields (and the field a keep policy ranks
+//!   by); other values are skipped without being materialised (millions of lines go through here).
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -151,20 +151,31 @@ pub(super) fn decode_line(src: &Source, rec: RawRecord, opts: &ReadOptions) -> D
     if loc.offset == 0 {
         body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     }
-    match decode_record(body, &opts.text_field, &opts.id_field) {
+    let names = FieldNames {
+        text: &opts.text_field,
+        id: &opts.id_field,
+        rank: opts.rank_field.as_deref(),
+    };
+    match decode_fields(body, names) {
         Record::Blank => Decoded::Blank,
         Record::Skip(reason) => Decoded::Skip(Skipped::at_line(src.name.clone(), loc.line, reason)),
-        Record::Doc { id, text, lossy } => Decoded::Doc(Document {
+        Record::Doc {
+            id,
+            text,
+            lossy,
+            rank,
+        } => Decoded::Doc(Document {
             id: id.unwrap_or_else(|| format!("{}:{}", src.name, loc.line)),
             loc,
             text,
             lossy,
+            rank,
         }),
     }
 }
 
 /// One JSONL record decoded on its own (see [`decode_record`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Record {
     /// Whitespace only: not a record.
     Blank,
@@ -178,12 +189,39 @@ pub enum Record {
         text: Vec<u8>,
         /// The line had invalid UTF-8.
         lossy: bool,
+        /// The value of the field a keep policy ranks by, as a number (dates: seconds since
+        /// 1970 UTC); `None` when absent, not asked for, or neither a number nor a date.
+        rank: Option<f64>,
     },
+}
+
+/// The fields a decode looks for.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldNames<'a> {
+    /// The text field.
+    pub text: &'a str,
+    /// The id field.
+    pub id: &'a str,
+    /// The field a keep policy ranks by, if any.
+    pub rank: Option<&'a str>,
 }
 
 /// Decodes the bytes of one JSONL line (without its newline) as a scan decodes each line of a
 /// JSONL file, for callers that hold lines rather than files (`dupsift worker`).
 pub fn decode_record(body: &[u8], text_field: &str, id_field: &str) -> Record {
+    decode_fields(
+        body,
+        FieldNames {
+            text: text_field,
+            id: id_field,
+            rank: None,
+        },
+    )
+}
+
+/// As [`decode_record`], with the field a keep policy ranks by.
+pub fn decode_fields(body: &[u8], names: FieldNames<'_>) -> Record {
+    let text_field = names.text;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Record::Blank;
     }
@@ -195,7 +233,7 @@ pub fn decode_record(body: &[u8], text_field: &str, id_field: &str) -> Record {
             (lossy_buf.as_str(), true)
         }
     };
-    let fields = match extract(json, text_field, id_field) {
+    let fields = match extract(json, names) {
         Ok(Top::Object(fields)) => fields,
         Ok(Top::NotObject) => return Record::Skip("top-level value is not an object".to_owned()),
         Err(e) => return Record::Skip(format!("malformed JSON: {}", json_error_message(&e))),
@@ -209,6 +247,7 @@ pub fn decode_record(body: &[u8], text_field: &str, id_field: &str) -> Record {
         id: fields.id,
         text: text.into_bytes(),
         lossy,
+        rank: fields.rank,
     }
 }
 
@@ -223,13 +262,9 @@ fn json_error_message(e: &serde_json::Error) -> String {
     }
 }
 
-fn extract(json: &str, text_field: &str, id_field: &str) -> Result<Top, serde_json::Error> {
+fn extract(json: &str, names: FieldNames<'_>) -> Result<Top, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let top = TopSeed {
-        text_field,
-        id_field,
-    }
-    .deserialize(&mut de)?;
+    let top = TopSeed { names }.deserialize(&mut de)?;
     // Reject trailing garbage such as `{"text":"a"} x` or two objects on one line.
     de.end()?;
     Ok(top)
@@ -244,6 +279,7 @@ enum Top {
 struct Fields {
     text: Option<TextValue>,
     id: Option<String>,
+    rank: Option<f64>,
 }
 
 enum TextValue {
@@ -251,17 +287,15 @@ enum TextValue {
     Other,
 }
 
-/// Which configured field a key names. `Both` when the text and id fields are the same name.
-enum Key {
-    Text,
-    Id,
-    Both,
-    Other,
+/// Which configured fields a key names (the same name may be given to several).
+struct Key {
+    text: bool,
+    id: bool,
+    rank: bool,
 }
 
 struct TopSeed<'a> {
-    text_field: &'a str,
-    id_field: &'a str,
+    names: FieldNames<'a>,
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
@@ -280,24 +314,40 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
         let mut fields = Fields::default();
-        let key_seed = || KeySeed {
-            text_field: self.text_field,
-            id_field: self.id_field,
-        };
+        let key_seed = || KeySeed { names: self.names };
         // Later duplicates win, as with serde_json::Value.
         while let Some(key) = map.next_key_seed(key_seed())? {
-            match key {
-                Key::Text => fields.text = Some(map.next_value_seed(TextSeed)?),
-                Key::Id => fields.id = map.next_value_seed(IdSeed)?,
-                Key::Both => {
+            match (key.text, key.id, key.rank) {
+                (true, false, false) => fields.text = Some(map.next_value_seed(TextSeed)?),
+                (false, true, false) => fields.id = map.next_value_seed(IdSeed)?,
+                (true, true, false) => {
                     let v = map.next_value_seed(TextSeed)?;
                     if let TextValue::Str(s) = &v {
                         fields.id = Some(s.clone());
                     }
                     fields.text = Some(v);
                 }
-                Key::Other => {
+                (false, false, true) => fields.rank = map.next_value_seed(RankSeed)?,
+                (false, false, false) => {
                     map.next_value::<IgnoredAny>()?;
+                }
+                // The ranked field is also the text or id field (rare): read it whole once.
+                _ => {
+                    let v: serde_json::Value = map.next_value()?;
+                    fields.rank = rank_of_value(&v);
+                    if key.text {
+                        fields.text = Some(match &v {
+                            serde_json::Value::String(s) => TextValue::Str(s.clone()),
+                            _ => TextValue::Other,
+                        });
+                    }
+                    if key.id {
+                        fields.id = match v {
+                            serde_json::Value::String(s) => Some(s),
+                            serde_json::Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        };
+                    }
                 }
             }
         }
@@ -329,8 +379,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
 }
 
 struct KeySeed<'a> {
-    text_field: &'a str,
-    id_field: &'a str,
+    names: FieldNames<'a>,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -349,11 +398,10 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match (v == self.text_field, v == self.id_field) {
-            (true, true) => Key::Both,
-            (true, false) => Key::Text,
-            (false, true) => Key::Id,
-            (false, false) => Key::Other,
+        Ok(Key {
+            text: v == self.names.text,
+            id: v == self.names.id,
+            rank: self.names.rank == Some(v),
         })
     }
 }
@@ -454,6 +502,152 @@ impl<'de> Visitor<'de> for IdSeed {
     fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
         Ok(None)
     }
+}
+
+/// The ranked value: a number as is, a string holding an ISO-8601 date or time as seconds since
+/// 1970 UTC; anything else counts as absent (the document ranks last).
+struct RankSeed;
+
+impl<'de> DeserializeSeed<'de> for RankSeed {
+    type Value = Option<f64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<f64>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RankSeed {
+    type Value = Option<f64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<f64>, E> {
+        Ok(iso8601_seconds(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<f64>, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<f64>, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<f64>, E> {
+        Ok(Some(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<f64>, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<f64>, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<f64>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
+        Ok(None)
+    }
+}
+
+/// [`RankSeed`]'s reading of a value already parsed.
+fn rank_of_value(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => iso8601_seconds(s),
+        _ => None,
+    }
+}
+
+/// Seconds since 1970-01-01T00:00:00Z of an ISO-8601 (RFC 3339) date or date and time:
+/// `YYYY-MM-DD`, then optionally `T` (or a space) `hh:mm`, `:ss`, a fraction, and `Z` or an
+/// offset `±hh:mm` / `±hhmm` / `±hh`. Without an offset the time is taken as UTC. `None` for
+/// anything else, including impossible dates.
+pub fn iso8601_seconds(s: &str) -> Option<f64> {
+    let b = s.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().fold(0i64, |n, &c| n * 10 + i64::from(c - b'0')))
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant's algorithm).
+    let (yy, mm) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let mut secs = (days * 86_400) as f64;
+    let mut rest = &b[10..];
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    if !matches!(rest[0], b'T' | b't' | b' ') || rest.len() < 6 || rest[3] != b':' {
+        return None;
+    }
+    let two = |x: &[u8]| -> Option<i64> {
+        (x.len() >= 2 && x[0].is_ascii_digit() && x[1].is_ascii_digit())
+            .then(|| i64::from(x[0] - b'0') * 10 + i64::from(x[1] - b'0'))
+    };
+    let (h, mi) = (two(&rest[1..3])?, two(&rest[4..6])?);
+    rest = &rest[6..];
+    let mut sec = 0.0;
+    if rest.first() == Some(&b':') {
+        sec = two(&rest[1..])? as f64;
+        rest = &rest[3..];
+        if let Some(&(b'.' | b',')) = rest.first() {
+            let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            let frac = std::str::from_utf8(&rest[..=digits])
+                .ok()?
+                .replace(',', ".");
+            sec += frac.parse::<f64>().ok()?;
+            rest = &rest[1 + digits..];
+        }
+    }
+    if h > 24 || mi > 59 || sec >= 61.0 {
+        return None;
+    }
+    let offset = match rest {
+        [] | [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), tz @ ..] => {
+            let (oh, om) = match tz {
+                [_, _] => (two(tz)?, 0),
+                [_, _, b':', _, _] => (two(tz)?, two(&tz[3..])?),
+                [_, _, _, _] => (two(tz)?, two(&tz[2..])?),
+                _ => return None,
+            };
+            let o = oh * 3600 + om * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    secs += (h * 3600 + mi * 60 - offset) as f64 + sec;
+    Some(secs)
 }
 
 /// Location of line `line` starting at `offset` in source `source`.
@@ -725,5 +919,57 @@ mod tests {
         let d = doc(decode(7, b"{\"text\":\"a\xffb\"}"));
         assert!(d.lossy);
         assert_eq!(d.text, "a\u{fffd}b".as_bytes());
+    }
+
+    #[test]
+    fn dates_and_times_are_seconds_since_1970_utc() {
+        let at = |s: &str| iso8601_seconds(s);
+        assert_eq!(at("1970-01-01"), Some(0.0));
+        assert_eq!(at("2000-03-01"), Some(951_868_800.0));
+        assert_eq!(at("2024-02-29T12:30:00Z"), Some(1_709_209_800.0));
+        // The same instant written with offsets, a space, no seconds, a fraction.
+        assert_eq!(at("2024-02-29T14:30:00+02:00"), at("2024-02-29T12:30:00Z"));
+        assert_eq!(at("2024-02-29 07:30-0500"), at("2024-02-29T12:30:00Z"));
+        assert_eq!(at("2024-02-29T12:30:00.25Z"), Some(1_709_209_800.25));
+        assert_eq!(at("1969-12-31T23:59:59Z"), Some(-1.0));
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "yesterday",
+            "2024-01-01T25",
+            "2024-01-01T10:00+5",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_ranked_field_is_a_number_or_a_date_else_absent() {
+        let rank = |line: &str, field: &str| match decode_fields(
+            line.as_bytes(),
+            FieldNames {
+                text: "text",
+                id: "id",
+                rank: Some(field),
+            },
+        ) {
+            Record::Doc { rank, id, .. } => (rank, id),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rank(r#"{"text":"a","t":3}"#, "t").0, Some(3.0));
+        assert_eq!(rank(r#"{"text":"a","t":-1.5e3}"#, "t").0, Some(-1500.0));
+        assert_eq!(
+            rank(r#"{"text":"a","t":"1970-01-02"}"#, "t").0,
+            Some(86_400.0)
+        );
+        assert_eq!(rank(r#"{"text":"a","t":"soon"}"#, "t").0, None);
+        assert_eq!(rank(r#"{"text":"a","t":[1]}"#, "t").0, None);
+        assert_eq!(rank(r#"{"text":"a"}"#, "t").0, None);
+        // The ranked field may be the id field too: both are read.
+        assert_eq!(
+            rank(r#"{"text":"a","id":7}"#, "id"),
+            (Some(7.0), Some("7".into()))
+        );
     }
 }

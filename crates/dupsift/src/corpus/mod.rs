@@ -19,7 +19,7 @@
 //! choice.
 
 mod jsonl;
-pub use jsonl::{Record, decode_record};
+pub use jsonl::{FieldNames, Record, decode_fields, decode_record, iso8601_seconds};
 mod open;
 mod read;
 mod walk;
@@ -49,6 +49,9 @@ pub struct ReadOptions {
     pub text_field: String,
     /// JSONL field holding the document id.
     pub id_field: String,
+    /// JSONL field whose value a keep policy ranks documents by (`--keep newest:FIELD`). A
+    /// scan sets it from its parameters; other readers leave it `None`.
+    pub rank_field: Option<String>,
     /// Larger documents (text file size, or JSONL line length) are skipped with a reason.
     pub max_doc_bytes: u64,
     /// Target raw bytes per batch yielded by [`Corpus::read_batches`].
@@ -66,6 +69,7 @@ impl Default for ReadOptions {
             follow_links: false,
             text_field: "text".to_owned(),
             id_field: "id".to_owned(),
+            rank_field: None,
             max_doc_bytes: 64 * 1024 * 1024,
             batch_bytes: 4 * 1024 * 1024,
             previews: true,
@@ -181,6 +185,8 @@ pub struct Document {
     /// The input had invalid UTF-8 (text files: `text` holds it as is; JSONL: the line was
     /// decoded with replacement characters before parsing).
     pub lossy: bool,
+    /// The value of [`ReadOptions::rank_field`] (see [`Record::Doc`]).
+    pub rank: Option<f64>,
 }
 
 /// The outcome of [`Corpus::decode`].

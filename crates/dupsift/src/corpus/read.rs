@@ -281,6 +281,8 @@ fn decode_text(src: &Source, rec: RawRecord) -> Decoded {
         loc,
         text: bytes,
         lossy,
+        // A file has no fields.
+        rank: None,
     })
 }
 

@@ -90,11 +90,10 @@ fn write_totals(report: &Report, w: &mut impl Write) -> io::Result<()> {
     writeln!(
         w,
         "A cleanup keeping the {} of each cluster would remove {} ({} of documents), {} ({} of bytes).",
-        match p.keep {
-            crate::cluster::KeepPolicy::First => "first",
-            crate::cluster::KeepPolicy::Last => "last",
-            crate::cluster::KeepPolicy::Longest => "longest",
-            crate::cluster::KeepPolicy::Shortest => "shortest",
+        match &p.keep {
+            crate::cluster::KeepPolicy::Newest(f) => format!("newest (by {f})"),
+            crate::cluster::KeepPolicy::Oldest(f) => format!("oldest (by {f})"),
+            other => other.to_string(),
         },
         plural(s.duplicate_documents, "document", "documents"),
         percent(s.duplicate_documents, s.documents),

@@ -44,6 +44,8 @@ pub(super) struct Keep<'a> {
     /// to subtract).
     sizes: Option<Vec<u64>>,
     bytes: &'a [u64],
+    /// Each document's value of the policy's field (empty without one).
+    values: &'a [f64],
 }
 
 impl<'a> Keep<'a> {
@@ -57,11 +59,12 @@ impl<'a> Keep<'a> {
     ) -> Keep<'a> {
         let by_length = matches!(params.keep, KeepPolicy::Longest | KeepPolicy::Shortest);
         Keep {
-            policy: params.keep,
+            policy: params.keep.clone(),
             ranks: preference_ranks(docs, corpus, &params.prefer),
             sizes: (by_length && !self_repeating.is_empty())
                 .then(|| sizes_after_self_cuts(docs, self_repeating)),
             bytes: &docs.bytes,
+            values: &docs.rank,
         }
     }
 
@@ -69,7 +72,8 @@ impl<'a> Keep<'a> {
     fn key(&self, d: u32) -> (u32, u64, u64) {
         let sizes = self.sizes.as_deref().unwrap_or(self.bytes);
         let rank = self.ranks.as_ref().map_or(0, |r| r[d as usize]);
-        let (primary, tie) = keep_key(self.policy, d, sizes[d as usize]);
+        let value = self.values.get(d as usize).copied().unwrap_or(f64::NAN);
+        let (primary, tie) = keep_key(&self.policy, d, sizes[d as usize], value);
         (rank, primary, tie)
     }
 

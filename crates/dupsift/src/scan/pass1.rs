@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use super::sketch::{Scratch, Sketch, sketch};
 use super::sources::{PRIOR_SOURCE, spill_warning};
-use crate::corpus::{Corpus, Decoded, DocLoc, Document, ReadOptions, Skipped};
+use crate::corpus::{Corpus, Decoded, DocLoc, Document, Format, ReadOptions, Skipped};
 use crate::error::ScanError;
 use crate::index::{Index, IndexDoc};
 use crate::minhash::MinHasher;
@@ -68,6 +68,23 @@ pub(super) fn sketch_corpus(
     if *strict && let Some(s) = skipped.first() {
         return Err(ScanError::Strict(s.clone()));
     }
+    if params.keep.field().is_some() && !corpus.sources.iter().any(|s| s.format == Format::Jsonl) {
+        return Err(ScanError::NoFields {
+            policy: params.keep.to_string(),
+        });
+    }
+    // A keep policy by field reads that field of every record.
+    let ranked;
+    let read = match params.keep.field() {
+        Some(field) => {
+            ranked = ReadOptions {
+                rank_field: Some(field.to_owned()),
+                ..read.clone()
+            };
+            &ranked
+        }
+        None => read,
+    };
     let hasher = MinHasher::with_scheme(params.num_perm, params.seed, params.scheme);
     let mut first_of: FxHashMap<u128, u32> = FxHashMap::default();
     let mut filed = Filed::default();
@@ -245,6 +262,10 @@ impl Filed {
             docs.content.push(d.content);
             docs.original.push(original);
             docs.lossy.push(false);
+            // An index keeps no fields: its documents rank last under a policy by field.
+            if params.keep.field().is_some() {
+                docs.rank.push(f64::NAN);
+            }
             let n = d.words.len();
             docs.shingles.push(if n == 0 {
                 0
@@ -280,6 +301,9 @@ impl Filed {
             docs.content.push(content);
             docs.original.push(original);
             docs.lossy.push(doc.lossy);
+            if params.keep.field().is_some() {
+                docs.rank.push(doc.rank.unwrap_or(f64::NAN));
+            }
             match sk {
                 Some(sk) => {
                     if let Some(w) = spill

@@ -149,3 +149,27 @@ fn a_chain_is_split_unless_components_are_asked_for() {
     assert_eq!(cluster_ids(&r, 0), ["a.txt", "b.txt", "c.txt"]);
     assert!(r.clusters[0].members[1].1 < 0.8, "c joined through b");
 }
+
+#[test]
+fn keep_newest_ranks_records_by_a_date_field() {
+    let c = Corpus::new();
+    let text = words(12, 300);
+    let line =
+        |id: &str, extra: &str| format!("{{\"id\":\"{id}\",\"text\":\"{text} {id}\"{extra}}}\n");
+    c.file(
+        "in/docs.jsonl",
+        [
+            line("old", ",\"at\":\"2020-01-01\""),
+            line("none", ""),
+            line("new", ",\"at\":\"2025-06-30T23:00:00-01:00\""),
+        ]
+        .concat(),
+    );
+    let newest = ParamsBuilder {
+        passages: None,
+        keep: dupsift::cluster::KeepPolicy::Newest("at".into()),
+        ..ParamsBuilder::default()
+    };
+    let r = scan(&[c.path("in")], &options(newest.build().unwrap()));
+    assert_eq!(cluster_ids(&r, 0), ["new", "old", "none"]);
+}
