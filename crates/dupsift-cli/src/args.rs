@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use dupsift::check::Limits;
-use dupsift::clean::StripPassages;
+use dupsift::clean::{Annotate, StripPassages};
 use dupsift::cluster::{Clustering, KeepPolicy};
 use dupsift::corpus::{Compression, ReadOptions};
 use dupsift::minhash::Scheme;
@@ -432,9 +432,26 @@ pub struct CleanArgs {
 
     /// Which repeated passages to cut from the documents that stay. Default: self (a document's
     /// repeats of its own passages: a body pasted twice comes out once), or none with
-    /// --no-passages.
+    /// --no-passages or --annotate-only.
     #[arg(long, value_enum, help_heading = "Cleanup")]
     pub strip_passages: Option<StripArg>,
+
+    /// Also add to each JSONL record kept the fields "dupsift_cluster" (its cluster's id in
+    /// report.json, or null) and "dupsift_cluster_size" (documents in the cluster, the kept one
+    /// included; 1 when alone), just before the record's closing brace: the rest of the line is
+    /// as it was, byte for byte (after any cut of the text field). JSONL inputs only: a file
+    /// read as plain text, given or in a directory, is refused. A record that already has one
+    /// of these fields stops the run (exit 2, OUT left as it was; --dry-run does not read the
+    /// records): remove the field first.
+    #[arg(long, conflicts_with = "annotate_only", help_heading = "Cleanup")]
+    pub annotate: bool,
+
+    /// Remove and cut nothing: write every JSONL record with "dupsift_cluster",
+    /// "dupsift_cluster_size" and "dupsift_duplicate_of" (the id of the document its cluster
+    /// keeps; null for that document and for records in no cluster). manifest.jsonl is then
+    /// empty. As --annotate otherwise; --strip-passages other than none is refused.
+    #[arg(long, help_heading = "Cleanup")]
+    pub annotate_only: bool,
 
     /// Compression of the JSONL and text files written. Default: as each input.
     #[arg(long, value_enum, help_heading = "Cleanup")]
@@ -593,6 +610,27 @@ impl CommonArgs {
             strict: self.strict,
             tuning: tuning_from_env(),
         })
+    }
+}
+
+impl CleanArgs {
+    /// What the records written are annotated with.
+    pub fn annotate(&self) -> Annotate {
+        match (self.annotate, self.annotate_only) {
+            (_, true) => Annotate::Only,
+            (true, false) => Annotate::Kept,
+            (false, false) => Annotate::None,
+        }
+    }
+
+    /// Which passages are cut: as given, else self-repeats when passages are searched, and
+    /// nothing when annotating only (which cuts nothing).
+    pub fn strip_passages(&self) -> StripPassages {
+        match self.strip_passages {
+            Some(s) => s.into(),
+            None if self.annotate_only => StripPassages::None,
+            None => StripPassages::default_for(!self.common.no_passages),
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 #[path = "it/util.rs"]
 mod util;
 
+#[path = "it/annotate.rs"]
+mod annotate;
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/check.rs"]

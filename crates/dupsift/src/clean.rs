@@ -5,7 +5,9 @@
 //! with `--strip-passages`). [`write()`] then streams every input once more and writes, under a
 //! directory, the kept documents byte for byte — files into a mirror of the input tree, JSONL
 //! lines into JSONL files in input order, compressed as their input unless told otherwise — plus
-//! `manifest.jsonl`, one line per removal or cut.
+//! `manifest.jsonl`, one line per removal or cut. With [`Annotate`] the JSONL records written
+//! also carry their cluster (see `clean/annotate.rs`); [`Annotate::Only`] removes and cuts
+//! nothing, so every record is written, and the manifest is empty.
 //!
 //! Invariants: inputs are only read; nothing is written outside the given directory (paths from
 //! the inputs and ids are sanitised); every input record is accounted for: kept, removed, or
@@ -20,6 +22,7 @@
 //! This stage acts on findings; it must not detect anything, print, read the environment or end
 //! the process (an embedding host observes progress through [`CleanOptions::on_file_written`]).
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -28,9 +31,17 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::corpus::{Compression, DocLoc, Format};
 use crate::result::{ScanResult, round4};
 
+mod annotate;
 mod output;
-pub use crate::plan::{Cut, Plan, Reason, Removal, StripPassages, Totals, plan, totals};
-pub use output::{Cleanup, OutputError, check_output, check_strip, dry_run, place, run};
+pub use crate::plan::{
+    Annotate, CLUSTER_FIELD, CLUSTER_SIZE_FIELD, Cut, DUPLICATE_OF_FIELD, Plan, Reason, Removal,
+    StripPassages, Totals, plan, totals,
+};
+use annotate::{Annotations, Refusal};
+pub use output::{
+    Cleanup, OutputError, check, check_annotate, check_options, check_output, check_strip, dry_run,
+    place, run,
+};
 
 /// How a cleanup is done: what it cuts, how it writes, and what it is told to refuse.
 #[derive(Clone)]
@@ -41,8 +52,12 @@ pub struct CleanOptions<'a> {
     /// The JSONL field holding the text, as the scan read it
     /// ([`ReadOptions::text_field`](crate::corpus::ReadOptions::text_field)): cuts rewrite it.
     pub text_field: String,
-    /// Which repeated passages are cut from the documents that stay.
+    /// Which repeated passages are cut from the documents that stay; must be
+    /// [`StripPassages::None`] with [`Annotate::Only`], which cuts nothing.
     pub strip_passages: StripPassages,
+    /// What the JSONL records written are annotated with (JSONL inputs only: see
+    /// [`check_options`] and [`check_annotate`]).
+    pub annotate: Annotate,
     /// Compression of the JSONL and text files written; `None`: as each input.
     pub compress: Option<Compression>,
     /// Replace an existing non-empty output (still atomically: the old one is removed only
@@ -69,13 +84,14 @@ impl CleanOptions<'_> {
 }
 
 impl Default for CleanOptions<'_> {
-    /// No inputs, the default text field, nothing cut, compression as each input, no force, no
-    /// callback.
+    /// No inputs, the default text field, nothing cut, no annotation, compression as each
+    /// input, no force, no callback.
     fn default() -> Self {
         CleanOptions {
             inputs: Vec::new(),
             text_field: crate::corpus::ReadOptions::default().text_field,
             strip_passages: StripPassages::None,
+            annotate: Annotate::None,
             compress: None,
             force: false,
             on_file_written: None,
@@ -89,6 +105,7 @@ impl std::fmt::Debug for CleanOptions<'_> {
             .field("inputs", &self.inputs)
             .field("text_field", &self.text_field)
             .field("strip_passages", &self.strip_passages)
+            .field("annotate", &self.annotate)
             .field("compress", &self.compress)
             .field("force", &self.force)
             .field("on_file_written", &self.on_file_written.map(|_| "Fn(u64)"))
@@ -134,6 +151,35 @@ pub enum CleanError {
     /// Passages are to be cut, but the scan did not look for them.
     #[error("--strip-passages needs passage detection: drop --no-passages")]
     NeedsPassages,
+    /// Passages are to be cut while annotating only, which removes and cuts nothing.
+    #[error(
+        "--annotate-only removes and cuts nothing: drop --strip-passages (or use --annotate to clean and annotate)"
+    )]
+    AnnotateOnlyCuts,
+    /// Records are to be annotated, but an input is read as plain text: it has none.
+    #[error(
+        "{path}: {flag} adds fields to JSONL records, and this input is read as plain text (only .jsonl and .ndjson files, and JSON lines on standard input, have records)"
+    )]
+    AnnotateText {
+        /// The input (its display name).
+        path: String,
+        /// `--annotate` or `--annotate-only`.
+        flag: &'static str,
+    },
+    /// A record to annotate already has a field of the name the annotation would add.
+    #[error(
+        "{path}:{line}: the record already has a {field:?} field; {flag} neither overwrites nor repeats it (remove it from the input first)"
+    )]
+    FieldExists {
+        /// The input (its display name).
+        path: String,
+        /// The 1-based line.
+        line: u64,
+        /// The field.
+        field: &'static str,
+        /// `--annotate` or `--annotate-only`.
+        flag: &'static str,
+    },
     /// The directory that is to hold the output could not be created.
     #[error("creating {}", path.display())]
     CreateDir {
@@ -361,17 +407,81 @@ fn cut_jsonl_line(line: &[u8], text_field: &str, cuts: &[Cut]) -> Option<Vec<u8>
     Some(out)
 }
 
+/// How the JSONL record of a document that stays is written: its cuts, then its annotation.
+struct Records<'a> {
+    plan: &'a Plan,
+    /// Text bytes of each document.
+    bytes: &'a [u64],
+    text_field: &'a str,
+    annotate: Annotate,
+    annotations: Option<Annotations<'a>>,
+}
+
+impl Records<'_> {
+    /// The line to write for document `d`, read as `line` (with its line ending) at line
+    /// `number` of the source `name`, and the bytes of text it holds.
+    fn rewrite<'l>(
+        &self,
+        line: &'l [u8],
+        d: u32,
+        name: &str,
+        number: u64,
+    ) -> Result<(Cow<'l, [u8]>, u64), CleanError> {
+        let changed = || CleanError::Changed {
+            path: name.to_owned(),
+        };
+        let mut out = Cow::Borrowed(line);
+        let mut bytes = self.bytes[d as usize];
+        if let Some(cuts) = self.plan.cuts.get(&d) {
+            let mut new = cut_jsonl_line(line, self.text_field, cuts).ok_or_else(changed)?;
+            if line.ends_with(b"\n") && !new.ends_with(b"\n") {
+                new.push(b'\n');
+            }
+            out = new.into();
+            bytes -= cuts
+                .iter()
+                .map(|c| c.bytes.end - c.bytes.start)
+                .sum::<u64>();
+        }
+        if let Some(a) = &self.annotations {
+            out = match a.annotate(&out, d) {
+                Ok(new) => new.into(),
+                Err(Refusal::Exists(field)) => {
+                    return Err(CleanError::FieldExists {
+                        path: name.to_owned(),
+                        line: number,
+                        field,
+                        flag: self.annotate.flag(),
+                    });
+                }
+                Err(Refusal::NotAnObject) => return Err(changed()),
+            };
+        }
+        Ok((out, bytes))
+    }
+}
+
 /// Writes the cleaned corpus and `manifest.jsonl` under `dir` (which must exist and be empty),
-/// reading every source once more, with the text field, compression and callback of
-/// `options` (its other fields are for [`run`]). Nothing is placed atomically here: [`run`]
-/// does that.
+/// reading every source once more, with the text field, annotation, compression and callback
+/// of `options` (its other fields are for [`run`]), following `plan` (with [`Annotate::Only`],
+/// an empty plan). Refuses what [`check_annotate`] refuses, and a record that already has a
+/// field the annotation adds. Nothing is placed atomically here: [`run`] does that.
 pub fn write(
     result: &ScanResult,
     plan: &Plan,
     dir: &Path,
     options: &CleanOptions,
 ) -> Result<Totals, CleanError> {
-    let (text_field, compress) = (options.text_field.as_str(), options.compress);
+    check_annotate(result, options.annotate)?;
+    let compress = options.compress;
+    let records = Records {
+        plan,
+        bytes: &result.docs.bytes,
+        text_field: &options.text_field,
+        annotate: options.annotate,
+        annotations: (options.annotate != Annotate::None)
+            .then(|| Annotations::new(result, options.annotate)),
+    };
     let mut written = Written {
         count: 0,
         hook: options.on_file_written,
@@ -451,28 +561,9 @@ pub fn write(
                     match doc_at(number) {
                         Some(d) if plan.removed.contains_key(&d) => continue,
                         Some(d) => {
-                            let written = match plan.cuts.get(&d) {
-                                Some(cuts) => {
-                                    let mut new = cut_jsonl_line(&line, text_field, cuts)
-                                        .ok_or_else(|| CleanError::Changed {
-                                            path: src.name.clone(),
-                                        })?;
-                                    if line.ends_with(b"\n") && !new.ends_with(b"\n") {
-                                        new.push(b'\n');
-                                    }
-                                    sink.write_all(&new).map_err(io_err(&out_path))?;
-                                    docs.bytes[d as usize]
-                                        - cuts
-                                            .iter()
-                                            .map(|c| c.bytes.end - c.bytes.start)
-                                            .sum::<u64>()
-                                }
-                                None => {
-                                    sink.write_all(&line).map_err(io_err(&out_path))?;
-                                    docs.bytes[d as usize]
-                                }
-                            };
-                            totals.bytes_out += written;
+                            let (out, bytes) = records.rewrite(&line, d, &src.name, number)?;
+                            sink.write_all(&out).map_err(io_err(&out_path))?;
+                            totals.bytes_out += bytes;
                         }
                         // Blank, malformed or skipped lines stay where they were.
                         None => sink.write_all(&line).map_err(io_err(&out_path))?,

@@ -1,6 +1,7 @@
 //! What a cleanup does, decided from a scan's findings alone: which documents go (every
 //! cluster member but the kept one) and which byte ranges of the documents that stay are cut
-//! (repeats of passages, with [`StripPassages`]), and the totals that follow. The model of a
+//! (repeats of passages, with [`StripPassages`]), what the records written are annotated with
+//! ([`Annotate`]), and the totals that follow. The model of a
 //! cleanup, shared by [`crate::clean`] (which writes it) and [`crate::report`] (which shows
 //! it); a leaf: it depends on the scan's result only.
 //!
@@ -38,6 +39,51 @@ impl StripPassages {
         }
     }
 }
+
+/// What a cleanup adds to the JSONL records it writes: the cluster each belongs to, so that a
+/// pipeline can weigh, sample or audit duplicates instead of (or as well as) dropping them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Annotate {
+    /// Nothing: records are written as they are (or with their cuts).
+    #[default]
+    None,
+    /// Duplicates are removed and passages cut as without it; each record written also gets
+    /// [`CLUSTER_FIELD`] and [`CLUSTER_SIZE_FIELD`].
+    Kept,
+    /// Nothing is removed or cut; every record gets [`CLUSTER_FIELD`], [`CLUSTER_SIZE_FIELD`]
+    /// and [`DUPLICATE_OF_FIELD`].
+    Only,
+}
+
+impl Annotate {
+    /// The `dupsift clean` flag that asks for this, for messages.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Annotate::None => "",
+            Annotate::Kept => "--annotate",
+            Annotate::Only => "--annotate-only",
+        }
+    }
+
+    /// The fields this adds to a record, in the order they are written.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Annotate::None => &[],
+            Annotate::Kept => &[CLUSTER_FIELD, CLUSTER_SIZE_FIELD],
+            Annotate::Only => &[CLUSTER_FIELD, CLUSTER_SIZE_FIELD, DUPLICATE_OF_FIELD],
+        }
+    }
+}
+
+/// The record's cluster: its `id` in the JSON report (its position in
+/// [`ScanResult::clusters`]), or null for a document in no cluster.
+pub const CLUSTER_FIELD: &str = "dupsift_cluster";
+/// Documents in the record's cluster, the kept one included; 1 for a document in no cluster.
+pub const CLUSTER_SIZE_FIELD: &str = "dupsift_cluster_size";
+/// The id of the document the record's cluster keeps; null for that document itself and for a
+/// document in no cluster ([`Annotate::Only`]).
+pub const DUPLICATE_OF_FIELD: &str = "dupsift_duplicate_of";
 
 /// Why a document or a range leaves the corpus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anyhow::Result;
 
-use dupsift::clean::{self, CleanOptions, StripPassages};
+use dupsift::clean::{self, CleanOptions};
 use dupsift::report::{self, Report};
 
 use super::detect;
@@ -23,7 +23,6 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
         clean::check_output(&args.common.paths, out, args.force)?;
     }
     let scan = args.common.scan_options(true)?;
-    let result = detect(&args.common, &scan, None)?;
     let abort_after = abort_after_files_from_env();
     let abort = |n: u64| {
         if abort_after.is_some_and(|limit| n >= limit) {
@@ -31,17 +30,18 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
         }
     };
     let options = CleanOptions {
-        strip_passages: args.strip_passages.map_or(
-            StripPassages::default_for(!args.common.no_passages),
-            Into::into,
-        ),
+        strip_passages: args.strip_passages(),
+        annotate: args.annotate(),
         compress: args.compress.map(Into::into),
         force: args.force,
         on_file_written: abort_after.is_some().then_some(&abort as &dyn Fn(u64)),
         ..CleanOptions::new(&args.common.paths, &scan)
     };
+    // What the flags and the named inputs alone show cannot work must not cost a scan.
+    clean::check_options(&options)?;
+    let result = detect(&args.common, &scan, None)?;
     // Refused before the HTML report is written: a refused cleanup writes nothing.
-    clean::check_strip(&result, options.strip_passages)?;
+    clean::check(&result, &options)?;
     if let Some(path) = &args.report_html {
         let report = Report::new(&result);
         let texts = report::html_texts(&result, &scan.read)?;
@@ -57,6 +57,7 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
             cleanup
         }
     };
+    report::write_annotate(options.annotate, args.dry_run, &mut w)?;
     report::write_totals(
         &cleanup.totals,
         args.dry_run,

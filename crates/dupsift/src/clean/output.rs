@@ -1,5 +1,5 @@
 //! The cleanup as a command: refuse an output directory that would overwrite or feed on the
-//! inputs, write the cleaned corpus, `manifest.jsonl` and `report.json` into a hidden directory
+//! inputs, and options that contradict each other or the inputs, write the cleaned corpus, `manifest.jsonl` and `report.json` into a hidden directory
 //! beside it, and rename that into place once complete, so that an interrupted run leaves the
 //! output as it was; or, for a dry run, only plan and count.
 //!
@@ -9,7 +9,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{CleanError, CleanOptions, Plan, StripPassages, Totals, plan, totals, write};
+use super::{Annotate, CleanError, CleanOptions, Plan, StripPassages, Totals, plan, totals, write};
+use crate::corpus::Format;
 use crate::report::{CleanReport, Report};
 use crate::result::ScanResult;
 
@@ -120,10 +121,74 @@ pub fn check_strip(result: &ScanResult, strip: StripPassages) -> Result<(), Clea
     Ok(())
 }
 
-/// Plans the cleanup `options` describe and counts it, writing nothing.
-pub fn dry_run(result: &ScanResult, options: &CleanOptions) -> Result<Cleanup, CleanError> {
+/// Refuses records to annotate when an input is read as plain text (a file named otherwise
+/// than `.jsonl` or `.ndjson`, found in a directory or given, or text on standard input): it
+/// has no records. Nothing with [`Annotate::None`].
+pub fn check_annotate(result: &ScanResult, annotate: Annotate) -> Result<(), CleanError> {
+    if annotate == Annotate::None {
+        return Ok(());
+    }
+    match result
+        .corpus
+        .sources
+        .iter()
+        .find(|s| s.format == Format::Text)
+    {
+        Some(s) => Err(CleanError::AnnotateText {
+            path: s.name.clone(),
+            flag: annotate.flag(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses, before any scan, what `options` alone show cannot work: cutting passages while
+/// annotating only, and annotating when an input named in [`CleanOptions::inputs`] is a file
+/// read as plain text. Directories and standard input are known only once read: [`check`]
+/// sees what they hold.
+pub fn check_options(options: &CleanOptions) -> Result<(), CleanError> {
+    if options.annotate == Annotate::Only && options.strip_passages != StripPassages::None {
+        return Err(CleanError::AnnotateOnlyCuts);
+    }
+    if options.annotate == Annotate::None {
+        return Ok(());
+    }
+    for input in options.inputs.iter().filter(|p| p.as_os_str() != "-") {
+        let name = input.to_string_lossy();
+        if std::fs::metadata(input).is_ok_and(|m| m.is_file())
+            && Format::from_name(&name) == Format::Text
+        {
+            return Err(CleanError::AnnotateText {
+                path: name.into_owned(),
+                flag: options.annotate.flag(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Everything [`run`] and [`dry_run`] refuse before planning, the output aside:
+/// [`check_options`], [`check_strip`] and [`check_annotate`].
+pub fn check(result: &ScanResult, options: &CleanOptions) -> Result<(), CleanError> {
+    check_options(options)?;
     check_strip(result, options.strip_passages)?;
-    let plan = plan(result, options.strip_passages);
+    check_annotate(result, options.annotate)
+}
+
+/// What `options` remove and cut: nothing when annotating only.
+fn decide(result: &ScanResult, options: &CleanOptions) -> Plan {
+    match options.annotate {
+        Annotate::Only => Plan::default(),
+        Annotate::None | Annotate::Kept => plan(result, options.strip_passages),
+    }
+}
+
+/// Plans the cleanup `options` describe and counts it, writing nothing. Refuses what
+/// [`check`] refuses; a record that already has a field the annotation adds is only found by
+/// [`run`], which reads the records.
+pub fn dry_run(result: &ScanResult, options: &CleanOptions) -> Result<Cleanup, CleanError> {
+    check(result, options)?;
+    let plan = decide(result, options);
     let totals = totals(result, &plan);
     Ok(Cleanup { plan, totals })
 }
@@ -131,12 +196,13 @@ pub fn dry_run(result: &ScanResult, options: &CleanOptions) -> Result<Cleanup, C
 /// Writes the cleanup `options` describe to the directory `out`: the kept corpus,
 /// `manifest.jsonl` and `report.json` (the scan's report with the cleanup's totals), all
 /// first in a hidden directory beside `out` (`.dupsift-clean-*`), renamed into place once
-/// complete. Refuses what [`check_output`] and [`check_strip`] refuse. On error the temporary
-/// directory is removed and `out` is as it was.
+/// complete. Refuses what [`check_output`] and [`check`] refuse, and (while writing) a record
+/// that already has a field the annotation adds. On error the temporary directory is removed
+/// and `out` is as it was.
 pub fn run(result: &ScanResult, out: &Path, options: &CleanOptions) -> Result<Cleanup, CleanError> {
-    check_strip(result, options.strip_passages)?;
+    check(result, options)?;
     check_output(&options.inputs, out, options.force)?;
-    let plan = plan(result, options.strip_passages);
+    let plan = decide(result, options);
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -155,12 +221,7 @@ pub fn run(result: &ScanResult, out: &Path, options: &CleanOptions) -> Result<Cl
             source,
         })?;
     let totals = write(result, &plan, tmp.path(), options)?;
-    write_report(
-        result,
-        options.strip_passages,
-        &totals,
-        &tmp.path().join("report.json"),
-    )?;
+    write_report(result, options, &totals, &tmp.path().join("report.json"))?;
     place(&tmp.keep(), out).map_err(|source| CleanError::Place {
         path: out.to_path_buf(),
         source,
@@ -171,13 +232,14 @@ pub fn run(result: &ScanResult, out: &Path, options: &CleanOptions) -> Result<Cl
 /// Writes `report.json`: the scan's report with what the cleanup did.
 fn write_report(
     result: &ScanResult,
-    strip: StripPassages,
+    options: &CleanOptions,
     totals: &Totals,
     path: &Path,
 ) -> Result<(), CleanError> {
     let mut report = Report::new(result);
     report.clean = Some(CleanReport {
-        strip_passages: strip,
+        strip_passages: options.strip_passages,
+        annotate: options.annotate,
         dry_run: false,
         totals: totals.clone(),
     });

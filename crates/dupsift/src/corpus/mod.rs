@@ -86,6 +86,14 @@ pub enum Format {
     Jsonl,
 }
 
+impl Format {
+    /// The format a file of this name is read in (a compression extension aside): JSONL for
+    /// `.jsonl` and `.ndjson`, in any case; text otherwise. Standard input is sniffed instead.
+    pub fn from_name(name: &str) -> Format {
+        open::format_from_name(name)
+    }
+}
+
 /// How a source's bytes are compressed on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {

@@ -1,5 +1,5 @@
 //! What `dupsift clean` prints: the plan of a dry run (one line per removed document and per
-//! cut) and the totals of a cleanup.
+//! cut), what the records are annotated with, and the totals of a cleanup.
 //!
 //! This module renders a cleanup already decided; it must not plan, write files or print.
 
@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::text::human_bytes;
-use crate::plan::{Plan, Reason, Totals};
+use crate::plan::{Annotate, Plan, Reason, Totals};
 use crate::result::ScanResult;
 
 /// Writes one line per document `plan` removes, then one per range it cuts.
@@ -42,6 +42,30 @@ pub fn write_plan(result: &ScanResult, plan: &Plan, mut w: impl Write) -> io::Re
         }
     }
     Ok(())
+}
+
+/// Writes one line saying which fields the JSONL records written get (nothing without
+/// annotation).
+pub fn write_annotate(annotate: Annotate, dry_run: bool, mut w: impl Write) -> io::Result<()> {
+    let get = if dry_run { "would get" } else { "gets" };
+    match annotate {
+        Annotate::None => Ok(()),
+        Annotate::Kept => writeln!(w, "annotate: every record kept {get} {}", fields(annotate)),
+        Annotate::Only => writeln!(
+            w,
+            "annotate: every record, nothing removed or cut, {get} {}",
+            fields(annotate)
+        ),
+    }
+}
+
+/// `a, b and c`.
+fn fields(annotate: Annotate) -> String {
+    match annotate.fields() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// Writes the totals of a cleanup: documents, bytes, and what was written (`out`), or that a

@@ -22,7 +22,7 @@ use crate::corpus::Skipped;
 use crate::params::Params;
 use crate::result::{ScanResult, round4};
 
-pub use clean::{write_plan, write_totals};
+pub use clean::{write_annotate, write_plan, write_totals};
 pub use gate::{
     CHECK_FORMAT_VERSION, write_check_github, write_check_json, write_check_sarif, write_check_text,
 };
@@ -67,6 +67,8 @@ pub struct Report {
 pub struct CleanReport {
     /// `none`, `self` or `all`.
     pub strip_passages: crate::plan::StripPassages,
+    /// `none`, `kept` or `only`: what the JSONL records written were annotated with.
+    pub annotate: crate::plan::Annotate,
     /// Whether anything was written.
     pub dry_run: bool,
     /// Documents and bytes in, kept, removed, cut.

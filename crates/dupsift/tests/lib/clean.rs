@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use dupsift::clean::{self, CleanError, CleanOptions, OutputError, Reason, StripPassages};
+use dupsift::clean::{
+    self, Annotate, CleanError, CleanOptions, OutputError, Reason, StripPassages,
+};
 use serde_json::Value;
 
 use crate::util::*;
@@ -231,4 +233,102 @@ fn options_for_a_scan_cut_self_repeats_by_default_when_passages_are_searched() {
         CleanOptions::new(&inputs, &without).strip_passages,
         StripPassages::None
     );
+}
+
+/// What a binding calls to annotate instead of removing (issue 15): `CleanOptions::annotate`
+/// set on the options of the scan, the records written whole with their cluster; cutting while
+/// annotating only, and plain text inputs, refused before anything is written.
+#[test]
+fn annotate_only_writes_every_record_with_its_cluster_and_refuses_what_it_cannot_annotate() {
+    let c = Corpus::new();
+    let a = words(21, 300);
+    let line = |id: &str, text: &str| {
+        format!(
+            "{{\"id\": {}, \"text\": {}}}\n",
+            serde_json::json!(id),
+            serde_json::json!(text)
+        )
+    };
+    let lines = [
+        line("a", &a),
+        line("lone", &words(22, 300)),
+        line("a-copy", &a),
+        line("a-near", &edited(&a, &[100, 200])),
+    ];
+    c.file("in/feed.jsonl", lines.concat());
+    let inputs = [c.path("in")];
+    let scan_options = dupsift::ScanOptions::default();
+    let result = scan(&inputs, &scan_options);
+    assert_eq!(cluster_ids(&result, 0), ["a", "a-copy", "a-near"]);
+
+    // The default cut of self-repeats contradicts annotating only: set it to none.
+    let mut o = CleanOptions {
+        annotate: Annotate::Only,
+        ..CleanOptions::new(&inputs, &scan_options)
+    };
+    assert!(matches!(
+        clean::check_options(&o),
+        Err(CleanError::AnnotateOnlyCuts)
+    ));
+    assert!(matches!(
+        clean::run(&result, &c.path("refused"), &o),
+        Err(CleanError::AnnotateOnlyCuts)
+    ));
+    assert!(!c.path("refused").exists());
+    o.strip_passages = StripPassages::None;
+    let done = clean::run(&result, &c.path("out"), &o).unwrap();
+    assert!(done.plan.removed.is_empty() && done.plan.cuts.is_empty());
+    assert_eq!((done.totals.kept, done.totals.removed), (4, 0));
+
+    let with = |l: &str, fields: &str| format!("{}{fields}}}\n", &l[..l.len() - 2]);
+    let of_a = r#","dupsift_cluster":0,"dupsift_cluster_size":3,"dupsift_duplicate_of":"a""#;
+    assert_eq!(
+        std::fs::read_to_string(c.path("out/feed.jsonl")).unwrap(),
+        [
+            with(
+                &lines[0],
+                r#","dupsift_cluster":0,"dupsift_cluster_size":3,"dupsift_duplicate_of":null"#
+            ),
+            with(
+                &lines[1],
+                r#","dupsift_cluster":null,"dupsift_cluster_size":1,"dupsift_duplicate_of":null"#
+            ),
+            with(&lines[2], of_a),
+            with(&lines[3], of_a),
+        ]
+        .concat()
+    );
+    assert!(
+        manifest(&c.path("out")).is_empty(),
+        "nothing removed or cut"
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(c.path("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["clean"]["annotate"], "only");
+
+    // Plain text has no records: a named file before the scan, a tree once scanned.
+    c.file("text/a.txt", &a).file("text/b.txt", &a);
+    let text_inputs = [c.path("text/a.txt")];
+    let named = CleanOptions {
+        annotate: Annotate::Kept,
+        ..CleanOptions::new(&text_inputs, &scan_options)
+    };
+    assert!(matches!(
+        clean::check_options(&named),
+        Err(CleanError::AnnotateText {
+            flag: "--annotate",
+            ..
+        })
+    ));
+    let tree_inputs = [c.path("text")];
+    let tree = CleanOptions {
+        annotate: Annotate::Kept,
+        ..CleanOptions::new(&tree_inputs, &scan_options)
+    };
+    clean::check_options(&tree).unwrap();
+    let scanned = scan(&tree_inputs, &scan_options);
+    match clean::dry_run(&scanned, &tree) {
+        Err(CleanError::AnnotateText { path, .. }) => assert_eq!(path, "a.txt"),
+        other => panic!("not refused: {other:?}"),
+    }
 }
