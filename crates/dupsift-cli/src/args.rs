@@ -436,6 +436,13 @@ pub struct CleanArgs {
     #[arg(long, value_enum, help_heading = "Cleanup")]
     pub strip_passages: Option<StripArg>,
 
+    /// Clean PATHS against an index of a corpus built with `dupsift index build`: remove from
+    /// PATHS every document that duplicates an indexed document (or another document of
+    /// PATHS); indexed documents are never written or removed, and the manifest names the
+    /// indexed document each removal matched. The detection flags must agree with the index's.
+    #[arg(long, value_name = "INDEX", help_heading = "Cleanup")]
+    pub against: Option<PathBuf>,
+
     /// Also add to each JSONL record kept the fields "dupsift_cluster" (its cluster's id in
     /// report.json, or null) and "dupsift_cluster_size" (documents in the cluster, the kept one
     /// included; 1 when alone), just before the record's closing brace: the rest of the line is

@@ -15,6 +15,8 @@ mod bad_input;
 mod check;
 #[path = "it/clean.rs"]
 mod clean;
+#[path = "it/clean_against.rs"]
+mod clean_against;
 #[path = "it/clusters.rs"]
 mod clusters;
 #[path = "it/corpus_sample.rs"]

@@ -496,7 +496,9 @@ pub fn write(
         let codec = compress.unwrap_or(src.compression);
         let tally = std::cell::Cell::new(0);
         let src_path = Path::new(&src.name);
-        let first = docs.locs.partition_point(|l| l.source < index as u32);
+        // Documents of an index (below `prior`) come first and are in no input.
+        let prior = result.prior as usize;
+        let first = prior + docs.locs[prior..].partition_point(|l| l.source < index as u32);
         let doc_at = |line: u64| -> Option<u32> {
             let i = first
                 + docs.locs[first..].partition_point(|l| (l.source, l.line) < (index as u32, line));

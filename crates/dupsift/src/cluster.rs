@@ -201,15 +201,17 @@ pub type Split = (u32, Vec<(u32, f64)>);
 /// `order` is the component's documents, most worth keeping first (see [`keep_key`]);
 /// `class(d)` the documents byte-identical to `d`'s original, `d` included (sorted);
 /// `original(d)` that original; `near(o)` the originals verified near `o` with their
-/// similarity. The best document not yet taken is kept; its exact copies and every not yet
-/// taken document near it (with their copies) join its cluster; repeat. A document left with
-/// nothing near it stays alone and forms no cluster. Clusters come in the order their kept
-/// documents were chosen.
+/// similarity; `pinned(d)`: `d` is never removed (an indexed document, already in the corpus).
+/// The best document not yet taken is kept; its exact copies and every not yet taken document
+/// near it (with their copies), pinned ones excepted, join its cluster; repeat. A document
+/// left with nothing near it stays alone and forms no cluster. Clusters come in the order
+/// their kept documents were chosen.
 pub fn split<'c, 'n>(
     order: &[u32],
     class: impl Fn(u32) -> &'c [u32],
     original: impl Fn(u32) -> u32,
     near: impl Fn(u32) -> &'n [(u32, f64)],
+    pinned: impl Fn(u32) -> bool,
     taken: &mut rustc_hash::FxHashSet<u32>,
 ) -> Vec<Split> {
     let mut out = Vec::new();
@@ -217,22 +219,20 @@ pub fn split<'c, 'n>(
         if taken.contains(&k) {
             continue;
         }
+        taken.insert(k);
         let ko = original(k);
         let mut members: Vec<(u32, f64)> = Vec::new();
-        // A class is taken whole, so none of `k`'s copies is taken yet.
+        // A class is taken whole (but for pinned documents, each kept on its own turn).
         for &d in class(ko) {
-            taken.insert(d);
-            if d != k {
+            if d != k && !pinned(d) && taken.insert(d) {
                 members.push((d, 1.0));
             }
         }
         for &(n, s) in near(ko) {
-            if taken.contains(&n) {
-                continue;
-            }
             for &d in class(n) {
-                taken.insert(d);
-                members.push((d, s));
+                if !pinned(d) && taken.insert(d) {
+                    members.push((d, s));
+                }
             }
         }
         if !members.is_empty() {
@@ -357,6 +357,7 @@ mod tests {
             |d| &classes[d as usize],
             |d| d,
             |o| &near[o as usize],
+            |_| false,
             &mut Default::default(),
         )
     }
@@ -387,9 +388,32 @@ mod tests {
             |d| &classes[d as usize],
             original,
             |o| &near[o as usize],
+            |_| false,
             &mut Default::default(),
         );
         assert_eq!(got, vec![(3, vec![(0, 0.9), (1, 1.0), (2, 0.9)])]);
+    }
+
+    #[test]
+    fn pinned_documents_are_never_members() {
+        // Indexed 0 and 1 are near each other; new 2 is near 1 only, new 3 is a copy of 0.
+        let classes = [vec![0, 3], vec![1], vec![2], vec![0, 3]];
+        let near = [
+            vec![(1, 0.9)],
+            vec![(0, 0.9), (2, 0.85)],
+            vec![(1, 0.85)],
+            vec![],
+        ];
+        let got = split(
+            &[0, 1, 2, 3],
+            |d| &classes[d as usize],
+            |d| [0, 1, 2, 0][d as usize],
+            |o| &near[o as usize],
+            |d| d < 2,
+            &mut Default::default(),
+        );
+        // 1 stays (it is indexed), so 2 goes with it rather than staying alone.
+        assert_eq!(got, vec![(0, vec![(3, 1.0)]), (1, vec![(2, 0.85)])]);
     }
 
     proptest! {

@@ -144,7 +144,8 @@ pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
     let docs = &result.docs;
     let mut plan = Plan::default();
     for c in &result.clusters {
-        for &(m, similarity) in &c.members {
+        // Indexed documents (below `prior`) are in the corpus already: never removed.
+        for &(m, similarity) in c.members.iter().filter(|m| m.0 >= result.prior) {
             let exact = docs.content[m as usize] == docs.content[c.kept as usize];
             plan.removed.insert(
                 m,
@@ -169,6 +170,12 @@ pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
         let mut keeper: Option<u32> = None;
         let mut seen_in: FxHashSet<u32> = FxHashSet::default();
         for o in &f.occurrences {
+            // An indexed document holds its occurrence already (it has no byte range here).
+            if o.doc < result.prior {
+                keeper.get_or_insert(o.doc);
+                seen_in.insert(o.doc);
+                continue;
+            }
             if plan.removed.contains_key(&o.doc) || o.start >= o.end {
                 continue;
             }
@@ -235,12 +242,15 @@ pub struct Totals {
 /// Totals a plan gives, without writing anything (what `--dry-run` prints).
 pub fn totals(result: &ScanResult, plan: &Plan) -> Totals {
     let docs = &result.docs;
-    let bytes_in: u64 = docs.bytes.iter().sum();
+    // Only the documents read count: indexed ones (below `prior`) are neither read nor written.
+    let prior = result.prior as usize;
+    let bytes_in: u64 = docs.bytes[prior..].iter().sum();
     let bytes_removed: u64 = plan.removed.keys().map(|&d| docs.bytes[d as usize]).sum();
     let bytes_cut = plan.cut_bytes();
+    let documents_in = (docs.len() - prior) as u64;
     Totals {
-        documents_in: docs.len() as u64,
-        kept: docs.len() as u64 - plan.removed.len() as u64,
+        documents_in,
+        kept: documents_in - plan.removed.len() as u64,
         removed: plan.removed.len() as u64,
         cut_documents: plan.cuts.len() as u64,
         skipped: result.skipped.len() as u64,

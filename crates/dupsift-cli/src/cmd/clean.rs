@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use anyhow::Result;
 
+use dupsift::check;
 use dupsift::clean::{self, CleanOptions};
 use dupsift::report::{self, Report};
 
@@ -20,8 +21,20 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
     // must not cost a scan.
     args.common.default_paths()?;
     if let Some(out) = &args.output {
-        clean::check_output(&args.common.paths, out, args.force)?;
+        // The index is read too: the output must not hold it or be it.
+        let read: Vec<_> = args
+            .common
+            .paths
+            .iter()
+            .chain(&args.against)
+            .cloned()
+            .collect();
+        clean::check_output(&read, out, args.force)?;
     }
+    let index = match &args.against {
+        Some(path) => Some(check::open_against(path, &args.common.params_builder())?),
+        None => None,
+    };
     let scan = args.common.scan_options(true)?;
     let abort_after = abort_after_files_from_env();
     let abort = |n: u64| {
@@ -39,7 +52,7 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
     };
     // What the flags and the named inputs alone show cannot work must not cost a scan.
     clean::check_options(&options)?;
-    let result = detect(&args.common, &scan, None)?;
+    let result = detect(&args.common, &scan, index.as_ref())?;
     // Refused before the HTML report is written: a refused cleanup writes nothing.
     clean::check(&result, &options)?;
     if let Some(path) = &args.report_html {

@@ -46,16 +46,20 @@ pub(super) struct Keep<'a> {
     bytes: &'a [u64],
     /// Each document's value of the policy's field (empty without one).
     values: &'a [f64],
+    /// Documents `0..prior` come from an index: always kept, never removed.
+    prior: u32,
 }
 
 impl<'a> Keep<'a> {
     /// The choice for a scan with `params`, given its self-repeats (see
-    /// [`crate::result::ScanResult::self_repeating`]).
+    /// [`crate::result::ScanResult::self_repeating`]) and how many documents come from an
+    /// index.
     pub fn new(
         docs: &'a DocTable,
         corpus: &Corpus,
         params: &Params,
         self_repeating: &[(u32, u64)],
+        prior: u32,
     ) -> Keep<'a> {
         let by_length = matches!(params.keep, KeepPolicy::Longest | KeepPolicy::Shortest);
         Keep {
@@ -65,16 +69,18 @@ impl<'a> Keep<'a> {
                 .then(|| sizes_after_self_cuts(docs, self_repeating)),
             bytes: &docs.bytes,
             values: &docs.rank,
+            prior,
         }
     }
 
-    /// How worth keeping document `d` is: the smallest key is kept.
-    fn key(&self, d: u32) -> (u32, u64, u64) {
+    /// How worth keeping document `d` is: the smallest key is kept. Indexed documents come
+    /// before all others: they are in the corpus already.
+    fn key(&self, d: u32) -> (bool, u32, u64, u64) {
         let sizes = self.sizes.as_deref().unwrap_or(self.bytes);
         let rank = self.ranks.as_ref().map_or(0, |r| r[d as usize]);
         let value = self.values.get(d as usize).copied().unwrap_or(f64::NAN);
         let (primary, tie) = keep_key(&self.policy, d, sizes[d as usize], value);
-        (rank, primary, tie)
+        (d >= self.prior, rank, primary, tie)
     }
 
     /// The kept member of `members` (non-empty).
@@ -152,13 +158,9 @@ fn split_components(
         };
         taken.clear();
         let order = keep.order(&members);
-        for (kept, members) in split(
-            &order,
-            class,
-            |d| docs.original[d as usize],
-            near,
-            &mut taken,
-        ) {
+        let pinned = |d: u32| d < keep.prior;
+        let original = |d: u32| docs.original[d as usize];
+        for (kept, members) in split(&order, class, original, near, pinned, &mut taken) {
             out.push(Cluster {
                 kept,
                 members,

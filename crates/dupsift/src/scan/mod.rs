@@ -132,7 +132,7 @@ pub fn scan_against(
         options.read.previews,
         progress,
     )?;
-    let keep = clusters::Keep::new(&docs, &corpus, params, &located.self_repeating);
+    let keep = clusters::Keep::new(&docs, &corpus, params, &located.self_repeating, prior_docs);
     let clusters = clusters::clusters(
         components,
         &docs,
