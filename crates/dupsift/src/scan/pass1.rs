@@ -9,6 +9,7 @@
 //!
 //! This module must not compare documents with each other (beyond exact content).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -68,23 +69,7 @@ pub(super) fn sketch_corpus(
     if *strict && let Some(s) = skipped.first() {
         return Err(ScanError::Strict(s.clone()));
     }
-    if params.keep.field().is_some() && !corpus.sources.iter().any(|s| s.format == Format::Jsonl) {
-        return Err(ScanError::NoFields {
-            policy: params.keep.to_string(),
-        });
-    }
-    // A keep policy by field reads that field of every record.
-    let ranked;
-    let read = match params.keep.field() {
-        Some(field) => {
-            ranked = ReadOptions {
-                rank_field: Some(field.to_owned()),
-                ..read.clone()
-            };
-            &ranked
-        }
-        None => read,
-    };
+    let read = &*ranked_read(corpus, params, read)?;
     let hasher = MinHasher::with_scheme(params.num_perm, params.seed, params.scheme);
     let mut first_of: FxHashMap<u128, u32> = FxHashMap::default();
     let mut filed = Filed::default();
@@ -167,6 +152,27 @@ pub(super) fn sketch_corpus(
         warnings,
         prior_docs,
     })
+}
+
+/// The reading of a scan with `params`: a keep policy by field reads that field of every
+/// record, and refuses inputs that have no records.
+fn ranked_read<'r>(
+    corpus: &Corpus,
+    params: &Params,
+    read: &'r ReadOptions,
+) -> Result<Cow<'r, ReadOptions>, ScanError> {
+    let Some(field) = params.keep.field() else {
+        return Ok(Cow::Borrowed(read));
+    };
+    if !corpus.sources.iter().any(|s| s.format == Format::Jsonl) {
+        return Err(ScanError::NoFields {
+            policy: params.keep.to_string(),
+        });
+    }
+    Ok(Cow::Owned(ReadOptions {
+        rank_field: Some(field.to_owned()),
+        ..read.clone()
+    }))
 }
 
 /// Reads `corpus` batch after batch (one batch ahead, see [`read_ahead`]), decodes and
