@@ -944,6 +944,44 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// Any text is read as a date or refused, never a panic; a date written from its
+        /// parts, with any offset, reads back as the same instant.
+        #[test]
+        fn dates_are_read_back_or_refused(
+            junk in ".{0,40}",
+            days in -800_000i64..800_000,
+            secs in 0i64..86_400,
+            offset_minutes in -14 * 60i64..=14 * 60,
+        ) {
+            let _ = iso8601_seconds(&junk);
+            // The civil date of `days` since 1970 (H. Hinnant's inverse).
+            let z = days + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z - era * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let d = doy - (153 * mp + 2) / 5 + 1;
+            let m = if mp < 10 { mp + 3 } else { mp - 9 };
+            let y = yoe + era * 400 + i64::from(m <= 2);
+            prop_assume!((0..=9999).contains(&y));
+            let local = secs + offset_minutes * 60;
+            let (day_shift, local) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+            prop_assume!(day_shift == 0);
+            let sign = if offset_minutes < 0 { '-' } else { '+' };
+            let text = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+                local / 3600,
+                local / 60 % 60,
+                local % 60,
+                offset_minutes.abs() / 60,
+                offset_minutes.abs() % 60
+            );
+            prop_assert_eq!(iso8601_seconds(&text), Some((days * 86_400 + secs) as f64), "{}", text);
+        }
+    }
+
     #[test]
     fn the_ranked_field_is_a_number_or_a_date_else_absent() {
         let rank = |line: &str, field: &str| match decode_fields(
