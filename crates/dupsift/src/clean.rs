@@ -413,7 +413,6 @@ struct Records<'a> {
     /// Text bytes of each document.
     bytes: &'a [u64],
     text_field: &'a str,
-    annotate: Annotate,
     annotations: Option<Annotations<'a>>,
 }
 
@@ -451,7 +450,7 @@ impl Records<'_> {
                         path: name.to_owned(),
                         line: number,
                         field,
-                        flag: self.annotate.flag(),
+                        flag: a.mode().flag(),
                     });
                 }
                 Err(Refusal::NotAnObject) => return Err(changed()),
@@ -478,7 +477,6 @@ pub fn write(
         plan,
         bytes: &result.docs.bytes,
         text_field: &options.text_field,
-        annotate: options.annotate,
         annotations: (options.annotate != Annotate::None)
             .then(|| Annotations::new(result, options.annotate)),
     };

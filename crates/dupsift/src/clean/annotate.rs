@@ -41,6 +41,11 @@ impl<'a> Annotations<'a> {
         }
     }
 
+    /// What the records are annotated with.
+    pub(super) fn mode(&self) -> Annotate {
+        self.mode
+    }
+
     /// The fields of document `d`, as `"name":value` pairs each preceded by a comma.
     fn fields(&self, d: u32) -> Vec<u8> {
         let cluster = self

@@ -136,11 +136,7 @@ fn split_components(
     near.sort_unstable_by_key(|e| (e.0, e.1));
     let (from, to): (Vec<u32>, Vec<(u32, f64)>) =
         near.into_iter().map(|(a, b, s)| (a, (b, s))).unzip();
-    let near = |o: u32| {
-        let lo = from.partition_point(|&a| a < o);
-        let hi = from.partition_point(|&a| a <= o);
-        &to[lo..hi]
-    };
+    let near = |o: u32| equal_run(&from, &to, o);
     let mut out = Vec::new();
     let mut taken = FxHashSet::default();
     for (c, members) in components.into_iter().enumerate() {
@@ -151,11 +147,7 @@ fn split_components(
             .collect();
         by_original.sort_unstable();
         let (originals, copies): (Vec<u32>, Vec<u32>) = by_original.into_iter().unzip();
-        let class = |o: u32| {
-            let lo = originals.partition_point(|&x| x < o);
-            let hi = originals.partition_point(|&x| x <= o);
-            &copies[lo..hi]
-        };
+        let class = |o: u32| equal_run(&originals, &copies, o);
         taken.clear();
         let order = keep.order(&members);
         let pinned = |d: u32| d < keep.prior;
@@ -169,6 +161,13 @@ fn split_components(
         }
     }
     out
+}
+
+/// The values whose key is `k`, `keys` sorted and aligned with `values`.
+fn equal_run<'v, T>(keys: &[u32], values: &'v [T], k: u32) -> &'v [T] {
+    let lo = keys.partition_point(|&x| x < k);
+    let hi = lo + keys[lo..].partition_point(|&x| x == k);
+    &values[lo..hi]
 }
 
 /// Each component one cluster: members may be far from the kept document, their
