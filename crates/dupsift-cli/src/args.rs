@@ -173,8 +173,9 @@ pub enum FormatArg {
 #[derive(Args, Debug)]
 pub struct CommonArgs {
     /// Files or directories to scan (directories recursively); `-` reads standard input
-    /// (JSONL or plain text). JSONL is recognised by the extension .jsonl or .ndjson; gzip and
-    /// zstd (.gz, .zst) by content or extension. Without paths: `corpus` in the current
+    /// (JSONL, Parquet or plain text). JSONL is recognised by the extension .jsonl or .ndjson,
+    /// Parquet (one document per row) by .parquet or .parq; gzip and zstd (.gz, .zst) by content
+    /// or extension. Without paths: `corpus` in the current
     /// directory (the bundled sample, when run from a checkout).
     pub paths: Vec<PathBuf>,
 
@@ -219,8 +220,9 @@ pub struct CommonArgs {
 
     /// Which document of a cluster a cleanup keeps (after --prefer): first or last in input
     /// order; longest or shortest once a document's repeats of its own passages are cut (ties:
-    /// the first); newest:FIELD or oldest:FIELD, by a JSONL field holding an ISO-8601 date or
-    /// time (UTC without an offset) or a number, records without it last (ties: the first).
+    /// the first); newest:FIELD or oldest:FIELD, by a JSONL field (Parquet column) holding an
+    /// ISO-8601 date or time (UTC without an offset), a number, or a Parquet date or timestamp,
+    /// records without it last (ties: the first).
     #[arg(
         long,
         value_name = "POLICY",
@@ -269,15 +271,18 @@ pub struct CommonArgs {
     #[arg(short = 'L', long, help_heading = "Input")]
     pub follow: bool,
 
-    /// JSONL field holding the document text.
+    /// JSONL field (Parquet column) holding the document text. For Parquet, `a.b` is field b of
+    /// a struct column a, unless a column is named `a.b`.
     #[arg(long, default_value = "text", help_heading = "Input")]
     pub text_field: String,
 
-    /// JSONL field holding the document id; a record without it is named FILE:LINE.
+    /// JSONL field (Parquet column) holding the document id; a record without it is named
+    /// FILE:LINE (a Parquet row: FILE:ROW, rows numbered from 1).
     #[arg(long, default_value = "id", help_heading = "Input")]
     pub id_field: String,
 
-    /// Skip documents larger than this many bytes (files, or JSONL lines), with a reason.
+    /// Skip documents larger than this many bytes (files, JSONL lines, or Parquet text values),
+    /// with a reason.
     /// Accepts K, M, G suffixes (powers of 1024).
     #[arg(long, default_value = "64M", value_parser = parse_size, help_heading = "Input")]
     pub max_doc_bytes: u64,
@@ -446,9 +451,10 @@ pub struct CleanArgs {
     /// Also add to each JSONL record kept the fields "dupsift_cluster" (its cluster's id in
     /// report.json, or null) and "dupsift_cluster_size" (documents in the cluster, the kept one
     /// included; 1 when alone), just before the record's closing brace: the rest of the line is
-    /// as it was, byte for byte (after any cut of the text field). JSONL inputs only: a file
-    /// read as plain text, given or in a directory, is refused. A record that already has one
-    /// of these fields stops the run (exit 2, OUT left as it was; --dry-run does not read the
+    /// as it was, byte for byte (after any cut of the text field). Parquet outputs get them as
+    /// columns (64-bit integers) after the input's. JSONL and Parquet inputs only: a file read
+    /// as plain text, given or in a directory, is refused. A record (or table) that already has
+    /// one of these fields stops the run (exit 2, OUT left as it was; --dry-run does not read the
     /// records): remove the field first.
     #[arg(long, conflicts_with = "annotate_only", help_heading = "Cleanup")]
     pub annotate: bool,
@@ -460,7 +466,8 @@ pub struct CleanArgs {
     #[arg(long, help_heading = "Cleanup")]
     pub annotate_only: bool,
 
-    /// Compression of the JSONL and text files written. Default: as each input.
+    /// Compression of the JSONL and text files written. Default: as each input. (Parquet files
+    /// are written with the codecs of their input.)
     #[arg(long, value_enum, help_heading = "Cleanup")]
     pub compress: Option<CompressArg>,
 

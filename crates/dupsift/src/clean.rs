@@ -33,6 +33,7 @@ use crate::result::{ScanResult, round4};
 
 mod annotate;
 mod output;
+mod parquet;
 pub use crate::plan::{
     Annotate, CLUSTER_FIELD, CLUSTER_SIZE_FIELD, Cut, DUPLICATE_OF_FIELD, Plan, Reason, Removal,
     StripPassages, Totals, plan, totals,
@@ -180,6 +181,18 @@ pub enum CleanError {
         /// `--annotate` or `--annotate-only`.
         flag: &'static str,
     },
+    /// A Parquet input to annotate already has a column of the name the annotation would add.
+    #[error(
+        "{path}: the table already has a {field:?} column; {flag} neither overwrites nor repeats it (remove it from the input first)"
+    )]
+    ColumnExists {
+        /// The input (its display name).
+        path: String,
+        /// The column.
+        field: &'static str,
+        /// `--annotate` or `--annotate-only`.
+        flag: &'static str,
+    },
     /// The directory that is to hold the output could not be created.
     #[error("creating {}", path.display())]
     CreateDir {
@@ -263,6 +276,7 @@ fn output_name(name: &str, format: Format, input: Compression, output: Compressi
         PathBuf::from(match format {
             Format::Jsonl => "stdin.jsonl",
             Format::Text => "stdin.txt",
+            Format::Parquet => "stdin.parquet",
         })
     } else {
         safe_relative(name)
@@ -491,7 +505,11 @@ pub fn write(
     let mut used: FxHashSet<PathBuf> = FxHashSet::default();
     let reported: FxHashSet<&str> = result.skipped.iter().map(|k| k.path.as_str()).collect();
     for (index, src) in corpus.sources.iter().enumerate() {
-        let codec = compress.unwrap_or(src.compression);
+        // Parquet compresses its own pages, as the input does: `--compress` is for the others.
+        let codec = match src.format {
+            Format::Parquet => Compression::None,
+            _ => compress.unwrap_or(src.compression),
+        };
         let tally = std::cell::Cell::new(0);
         let src_path = Path::new(&src.name);
         // Documents of an index (below `prior`) come first and are in no input.
@@ -516,6 +534,16 @@ pub fn write(
             &mut used,
             output_name(&src.name, src.format, src.compression, codec),
         ));
+        if src.format == Format::Parquet {
+            if !parquet_readable(src) {
+                // Not a table the scan could open: copied through, as a binary file is.
+                copy_through(&src.path, &out_path, &mut written)?;
+                continue;
+            }
+            totals.bytes_out += parquet::write(src, &doc_at, &records, &out_path)?;
+            written.one();
+            continue;
+        }
         let mut reader = match corpus.open_source(index, &tally) {
             Ok(r) => r,
             // The scan reported it as skipped; there is nothing to copy.
@@ -572,6 +600,7 @@ pub fn write(
                 sink.finish().map_err(io_err(&out_path))?;
                 written.one();
             }
+            Format::Parquet => unreachable!("written above"),
         }
     }
     for (path, name) in &corpus.rejected {
@@ -583,6 +612,11 @@ pub fn write(
     }
     write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
     Ok(totals)
+}
+
+/// Whether a Parquet source's footer can be read (else the scan skipped the whole file).
+fn parquet_readable(src: &crate::corpus::Source) -> bool {
+    crate::corpus::parquet::open(src).is_ok()
 }
 
 /// `rel`, or `rel~2`, `rel~3`...: two inputs whose names sanitise alike must not overwrite each

@@ -69,9 +69,10 @@ pub enum ScanError {
     /// The temporary file of word hashes could not be read back.
     #[error("reading the scan's temporary file")]
     Spill(#[source] std::io::Error),
-    /// `--keep newest/oldest:FIELD` on inputs that have no fields (no input is JSONL).
+    /// `--keep newest/oldest:FIELD` on inputs that have no fields (no input is JSONL or
+    /// Parquet).
     #[error(
-        "--keep {policy} ranks JSONL records by a field, but no input is JSONL: a text file has no fields (use first, last, longest or shortest)"
+        "--keep {policy} ranks records by a field, but no input is JSONL or Parquet: a text file has no fields (use first, last, longest or shortest)"
     )]
     NoFields {
         /// The policy as given.

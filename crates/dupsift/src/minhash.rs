@@ -80,7 +80,7 @@ impl MinHasher {
     /// (the configuration layer validates user input before this).
     pub fn new(num_perm: usize, seed: u64) -> MinHasher {
         assert!(
-            num_perm > 0 && num_perm % LANES == 0,
+            num_perm > 0 && num_perm.is_multiple_of(LANES),
             "num_perm must be a positive multiple of {LANES}"
         );
         let mut state = seed;

@@ -617,7 +617,7 @@ fn occurrences(alignments: &[Alignment], members: &[u32]) -> Vec<Occurrence> {
     let mut occ: Vec<(Occurrence, bool)> = Vec::with_capacity(members.len());
     for &k in members {
         let x = alignment(k);
-        let side = if k % 2 == 0 { &x.a } else { &x.b };
+        let side = if k.is_multiple_of(2) { &x.a } else { &x.b };
         split_at_barriers(side, x.a.doc == x.b.doc, &barriers, &mut occ);
     }
     occ.sort_unstable_by_key(|(o, _)| (o.doc, o.words.start));
@@ -697,7 +697,7 @@ pub fn group(alignments: &[Alignment]) -> Vec<Passage> {
     // Side `2k` is alignment k's first side, `2k + 1` its second.
     let side = |k: u32| {
         let x = &alignments[k as usize / 2];
-        if k % 2 == 0 { &x.a } else { &x.b }
+        if k.is_multiple_of(2) { &x.a } else { &x.b }
     };
     let n = 2 * alignments.len() as u32;
     let mut uf = UnionFind::new(n as usize);

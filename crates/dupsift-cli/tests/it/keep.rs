@@ -167,7 +167,7 @@ fn keep_by_field_on_a_text_tree_or_without_a_field_is_a_usage_error() {
         .run(&["scan", "in", "--keep", "newest:date"])
         .usage_error();
     assert!(
-        run.stderr.contains("no input is JSONL") && run.stderr.contains("newest:date"),
+        run.stderr.contains("no input is JSONL or Parquet") && run.stderr.contains("newest:date"),
         "{}",
         run.stderr
     );

@@ -46,12 +46,27 @@ impl<'a> Annotations<'a> {
         self.mode
     }
 
-    /// The fields of document `d`, as `"name":value` pairs each preceded by a comma.
-    fn fields(&self, d: u32) -> Vec<u8> {
+    /// The values of document `d`'s fields: its cluster (`None` in none), the cluster's size
+    /// (1 for a document in none), and, when annotating only, the id of the document its
+    /// cluster keeps (`None` for a kept document or one in no cluster).
+    pub(super) fn values(&self, d: u32) -> (Option<u32>, u64, Option<&'a str>) {
         let cluster = self
             .cluster_of
             .get(&d)
             .map(|&i| (i, &self.result.clusters[i as usize]));
+        let size = cluster.map_or(1, |(_, c)| c.members.len() as u64 + 1);
+        let duplicate_of = match cluster {
+            Some((_, c)) if self.mode == Annotate::Only && c.kept != d => {
+                Some(self.result.docs.id(c.kept))
+            }
+            _ => None,
+        };
+        (cluster.map(|(i, _)| i), size, duplicate_of)
+    }
+
+    /// The fields of document `d`, as `"name":value` pairs each preceded by a comma.
+    fn fields(&self, d: u32) -> Vec<u8> {
+        let (cluster, size, duplicate_of) = self.values(d);
         let mut out = Vec::with_capacity(96);
         let mut field = |name: &str, value: &[u8]| {
             out.extend_from_slice(b",\"");
@@ -60,19 +75,17 @@ impl<'a> Annotations<'a> {
             out.extend_from_slice(value);
         };
         match cluster {
-            Some((i, _)) => field(CLUSTER_FIELD, i.to_string().as_bytes()),
+            Some(i) => field(CLUSTER_FIELD, i.to_string().as_bytes()),
             None => field(CLUSTER_FIELD, b"null"),
         }
-        let size = cluster.map_or(1, |(_, c)| c.members.len() + 1);
         field(CLUSTER_SIZE_FIELD, size.to_string().as_bytes());
         if self.mode == Annotate::Only {
-            match cluster {
-                Some((_, c)) if c.kept != d => {
-                    let id = serde_json::to_vec(self.result.docs.id(c.kept))
-                        .expect("a string serialises");
+            match duplicate_of {
+                Some(id) => {
+                    let id = serde_json::to_vec(id).expect("a string serialises");
                     field(DUPLICATE_OF_FIELD, &id);
                 }
-                _ => field(DUPLICATE_OF_FIELD, b"null"),
+                None => field(DUPLICATE_OF_FIELD, b"null"),
             }
         }
         out

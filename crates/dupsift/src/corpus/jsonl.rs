@@ -145,7 +145,7 @@ impl<R: BufRead> LineReader<R> {
 
 /// Decodes one JSONL line of `src` into a document (see [`Decoded`]).
 pub(super) fn decode_line(src: &Source, rec: RawRecord, opts: &ReadOptions) -> Decoded {
-    let RawRecord { loc, bytes } = rec;
+    let RawRecord { loc, bytes, .. } = rec;
     let mut body: &[u8] = &bytes;
     // Editors on some platforms start files with a BOM; it is not JSON but carries no meaning.
     if loc.offset == 0 {
@@ -763,12 +763,12 @@ mod tests {
 
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let _ = decode_line(&source(), RawRecord { loc: line_loc(0, 1, 0), bytes }, &ReadOptions::default());
+            let _ = decode_line(&source(), RawRecord { loc: line_loc(0, 1, 0), bytes, row: None }, &ReadOptions::default());
         }
 
         #[test]
         fn decode_never_panics_on_jsonish(s in r#"[{}\[\]":,a-z0-9 \\.-]{0,40}"#) {
-            let _ = decode_line(&source(), RawRecord { loc: line_loc(0, 1, 0), bytes: s.into_bytes() }, &ReadOptions::default());
+            let _ = decode_line(&source(), RawRecord { loc: line_loc(0, 1, 0), bytes: s.into_bytes(), row: None }, &ReadOptions::default());
         }
     }
 
@@ -788,6 +788,7 @@ mod tests {
             RawRecord {
                 loc: line_loc(0, line, 10),
                 bytes: s.to_vec(),
+                row: None,
             },
             &ReadOptions::default(),
         )
@@ -844,6 +845,7 @@ mod tests {
             RawRecord {
                 loc: line_loc(0, 1, 0),
                 bytes: br#"{"text":"no","body":"yes"}"#.to_vec(),
+                row: None,
             },
             &opts,
         );
@@ -912,6 +914,7 @@ mod tests {
             RawRecord {
                 loc: line_loc(0, 1, 0),
                 bytes: b"\xef\xbb\xbf{\"text\":\"a\"}".to_vec(),
+                row: None,
             },
             &ReadOptions::default(),
         );

@@ -1,10 +1,10 @@
-//! Stage 1: read the corpus. Turns command-line inputs (directories, files, JSONL, gzip/zstd, stdin)
-//! into a stream of [`Document`]s in a stable order, and every input it cannot use into a
-//! [`Skipped`] entry with a reason.
+//! Stage 1: read the corpus. Turns command-line inputs (directories, files, JSONL, Parquet,
+//! gzip/zstd, stdin) into a stream of [`Document`]s in a stable order, and every input it cannot
+//! use into a [`Skipped`] entry with a reason.
 //!
 //! Invariants:
 //! - Order is deterministic: inputs in command-line order, directory entries sorted by file name,
-//!   JSONL records in line order. Document indices are assigned in that order by the caller.
+//!   JSONL records in line order, Parquet rows in row order. Document indices are assigned in that order by the caller.
 //! - Inputs are only ever opened for reading (the stdin spool is the one file written, and it is a
 //!   private temporary file deleted with the [`Corpus`]).
 //! - Bad input never aborts the read: it becomes a [`Skipped`] entry and the stream goes on.
@@ -21,6 +21,7 @@
 mod jsonl;
 pub use jsonl::{FieldNames, Record, decode_fields, decode_record, iso8601_seconds};
 mod open;
+pub(crate) mod parquet;
 mod read;
 mod walk;
 
@@ -45,14 +46,16 @@ pub struct ReadOptions {
     pub gitignore: bool,
     /// Follow symbolic links while walking directories. Loops are detected and reported.
     pub follow_links: bool,
-    /// JSONL field holding the document text.
+    /// JSONL field (Parquet column) holding the document text; for Parquet, `a.b` names field
+    /// `b` of a struct column `a` when no column is named `a.b`.
     pub text_field: String,
-    /// JSONL field holding the document id.
+    /// JSONL field (Parquet column) holding the document id.
     pub id_field: String,
-    /// JSONL field whose value a keep policy ranks documents by (`--keep newest:FIELD`). A
+    /// JSONL field (Parquet column) whose value a keep policy ranks documents by (`--keep newest:FIELD`). A
     /// scan sets it from its parameters; other readers leave it `None`.
     pub rank_field: Option<String>,
-    /// Larger documents (text file size, or JSONL line length) are skipped with a reason.
+    /// Larger documents (text file size, JSONL line length, or Parquet text value length) are
+    /// skipped with a reason.
     pub max_doc_bytes: u64,
     /// Target raw bytes per batch yielded by [`Corpus::read_batches`].
     pub batch_bytes: usize,
@@ -84,11 +87,14 @@ pub enum Format {
     Text,
     /// One JSON object per line; one document per object.
     Jsonl,
+    /// A Parquet table; one document per row.
+    Parquet,
 }
 
 impl Format {
     /// The format a file of this name is read in (a compression extension aside): JSONL for
-    /// `.jsonl` and `.ndjson`, in any case; text otherwise. Standard input is sniffed instead.
+    /// `.jsonl` and `.ndjson`, Parquet for `.parquet` and `.parq`, in any case; text otherwise.
+    /// Standard input is sniffed instead.
     pub fn from_name(name: &str) -> Format {
         open::format_from_name(name)
     }
@@ -120,14 +126,23 @@ pub struct Source {
     pub size: u64,
 }
 
+impl Format {
+    /// Whether documents of this format are records with fields (JSONL lines, Parquet rows),
+    /// rather than whole files.
+    pub fn has_records(self) -> bool {
+        matches!(self, Format::Jsonl | Format::Parquet)
+    }
+}
+
 /// Where a document lives, so it can be read again without keeping its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DocLoc {
     /// Index into [`Corpus::sources`].
     pub source: u32,
-    /// 1-based JSONL line; 0 for a whole-file document.
+    /// 1-based JSONL line or Parquet row; 0 for a whole-file document.
     pub line: u64,
-    /// Byte offset of the line start in the (decompressed) stream; 0 for whole files.
+    /// Byte offset of the line start in the (decompressed) stream; 0 for whole files; the
+    /// 0-based row group of a Parquet row.
     pub offset: u64,
 }
 
@@ -138,7 +153,7 @@ pub struct DocLoc {
 pub struct Skipped {
     /// Display name of the input (as in [`Source::name`]).
     pub path: String,
-    /// 1-based JSONL line, when a single line was skipped.
+    /// 1-based JSONL line or Parquet row, when a single record was skipped.
     pub line: Option<u64>,
     /// Human-readable reason.
     pub reason: String,
@@ -167,8 +182,21 @@ impl Skipped {
 pub struct RawRecord {
     /// Where the record was read from.
     pub loc: DocLoc,
-    /// Whole decompressed file (text sources) or one line without its line ending (JSONL).
+    /// Whole decompressed file (text sources), one line without its line ending (JSONL), or
+    /// the text value of a row (Parquet).
     pub bytes: Vec<u8>,
+    /// The other fields of a Parquet row, which its columnar reading has already taken apart;
+    /// `None` for files and JSONL lines.
+    pub row: Option<RowFields>,
+}
+
+/// The fields of a Parquet row beside its text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowFields {
+    /// The id column's value as text, if the file has the column and the row a value.
+    pub id: Option<String>,
+    /// The rank column's value (see [`Document::rank`]).
+    pub rank: Option<f64>,
 }
 
 /// What [`Corpus::read_batches`] hands over: records and the inputs skipped while reading them,
@@ -184,14 +212,15 @@ pub struct Batch {
 /// A decoded document.
 #[derive(Clone, Debug)]
 pub struct Document {
-    /// The file's display name (text) or the JSONL id field, else `NAME:LINE`.
+    /// The file's display name (text) or the JSONL id field (Parquet id column), else
+    /// `NAME:LINE` (`NAME:ROW`).
     pub id: String,
     /// Where the document was read from.
     pub loc: DocLoc,
-    /// The original bytes: whole file, or the JSONL text field's UTF-8.
+    /// The original bytes: whole file, the JSONL text field's UTF-8, or the Parquet text value.
     pub text: Vec<u8>,
-    /// The input had invalid UTF-8 (text files: `text` holds it as is; JSONL: the line was
-    /// decoded with replacement characters before parsing).
+    /// The input had invalid UTF-8 (text files and Parquet binary columns: `text` holds it as
+    /// is; JSONL: the line was decoded with replacement characters before parsing).
     pub lossy: bool,
     /// The value of [`ReadOptions::rank_field`] (see [`Record::Doc`]).
     pub rank: Option<f64>,
@@ -225,7 +254,7 @@ pub enum CorpusError {
     Changed {
         /// Display name of the input.
         path: String,
-        /// 1-based JSONL line, or 0 for a whole-file document.
+        /// 1-based JSONL line or Parquet row, or 0 for a whole-file document.
         line: u64,
     },
     /// Standard input could not be copied to a temporary file.

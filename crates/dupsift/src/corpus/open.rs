@@ -27,6 +27,8 @@ const DECODED_BUF: usize = 128 * 1024;
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const UTF8_BOM: &[u8] = &[0xef, 0xbb, 0xbf];
+/// What a Parquet file starts (and ends) with.
+const PARQUET_MAGIC: &[u8] = b"PAR1";
 
 /// Compression announced by the magic bytes at the start of a file, if any.
 pub(super) fn compression_from_magic(head: &[u8]) -> Option<Compression> {
@@ -57,11 +59,14 @@ pub(super) fn split_compression_ext(name: &str) -> (&str, Option<Compression>) {
 /// Format implied by a file name (compression extension already stripped or not).
 pub(super) fn format_from_name(name: &str) -> Format {
     let (stem, _) = split_compression_ext(name);
-    let is_jsonl = [".jsonl", ".ndjson"]
-        .iter()
-        .any(|ext| strip_suffix_ignore_ascii_case(stem, ext).is_some());
-    if is_jsonl {
+    let has = |exts: &[&str]| {
+        exts.iter()
+            .any(|ext| strip_suffix_ignore_ascii_case(stem, ext).is_some())
+    };
+    if has(&[".jsonl", ".ndjson"]) {
         Format::Jsonl
+    } else if has(&[".parquet", ".parq"]) {
+        Format::Parquet
     } else {
         Format::Text
     }
@@ -120,9 +125,23 @@ pub(super) fn probe_file(path: &Path, name: String) -> Result<Source, Skipped> {
         (None, Some(Compression::Zstd)) => return skip(name, "not a zstd stream".to_owned()),
         (None, _) => Compression::None,
     };
+    let format = format_from_name(&name);
+    if format == Format::Parquet {
+        // Parquet compresses its own pages and is read by seeking to them: a compressed
+        // file cannot be read in place.
+        if compression != Compression::None {
+            return skip(
+                name,
+                "a compressed Parquet file cannot be read (Parquet compresses its own pages): decompress it first".to_owned(),
+            );
+        }
+        if !head[..n].starts_with(PARQUET_MAGIC) {
+            return skip(name, "not a Parquet file (no PAR1 header)".to_owned());
+        }
+    }
     Ok(Source {
         path: path.to_path_buf(),
-        format: format_from_name(&name),
+        format,
         name,
         compression,
         size: meta.len(),
@@ -148,8 +167,10 @@ pub(super) fn spool_stdin(input: &mut impl Read) -> Result<(NamedTempFile, Sourc
         compression,
         size,
     };
-    // A corrupt stream is reported when it is read; here it just falls back to text.
-    if let Ok(Some(b'{')) = first_non_blank_byte(&source) {
+    if head[..n].starts_with(PARQUET_MAGIC) {
+        source.format = Format::Parquet;
+    } else if let Ok(Some(b'{')) = first_non_blank_byte(&source) {
+        // A corrupt stream is reported when it is read; here it just falls back to text.
         source.format = Format::Jsonl;
     }
     Ok((tmp, source))

@@ -20,6 +20,7 @@ use memchr::memchr;
 
 use super::jsonl::{self, Line, LineReader, line_loc};
 use super::open::{self, io_reason, stream_reason};
+use super::parquet;
 use super::{
     Batch, Compression, Corpus, CorpusError, Decoded, DocLoc, Document, Format, RawRecord,
     ReadOptions, Skipped, Source,
@@ -106,6 +107,7 @@ pub(super) fn read_batches<E>(
         let res = match src.format {
             Format::Text => read_text(index, src, opts, progress, &tally, &mut out),
             Format::Jsonl => read_jsonl(index, src, opts, progress, &tally, &mut out),
+            Format::Parquet => read_parquet(index, src, opts, progress, &tally, &mut out),
         };
         // Skipped or partly read sources still count as done for the progress bar.
         if let Some(rest) = src.size.checked_sub(tally.get()) {
@@ -189,6 +191,7 @@ fn read_text<E>(
         Ok(bytes) => out.record(RawRecord {
             loc: line_loc(index, 0, 0),
             bytes,
+            row: None,
         }),
         Err(e) => out.skip(Skipped::file(
             src.name.clone(),
@@ -234,6 +237,7 @@ fn read_jsonl<E>(
             })) => out.record(RawRecord {
                 loc: line_loc(index, line, offset),
                 bytes,
+                row: None,
             })?,
             Ok(Some(Line::TooLong { line, len, .. })) => out.skip(Skipped::at_line(
                 src.name.clone(),
@@ -251,6 +255,44 @@ fn read_jsonl<E>(
     }
 }
 
+fn read_parquet<E>(
+    index: u32,
+    src: &Source,
+    opts: &ReadOptions,
+    progress: &AtomicU64,
+    tally: &Cell<u64>,
+    out: &mut Batcher<impl FnMut(Batch) -> Result<(), E>>,
+) -> Result<(), E> {
+    // The sink's error stops the read; it is kept here and returned once the reader is done.
+    let mut failed = None;
+    let res = parquet::read_all(index, src, opts, progress, tally, |found| {
+        let res = match found {
+            parquet::Found::Row(_, Ok(rec)) => out.record(rec),
+            parquet::Found::Row(row, Err(reason)) => {
+                out.skip(Skipped::at_line(src.name.clone(), row, reason))
+            }
+            parquet::Found::BadGroup(reason) => out.skip(Skipped::file(src.name.clone(), reason)),
+        };
+        match res {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match res {
+        Ok(()) => Ok(()),
+        Err(parquet::FileProblem::Io(e)) => {
+            out.skip(Skipped::file(src.name.clone(), io_reason(&e)))
+        }
+        Err(parquet::FileProblem::Reason(r)) => out.skip(Skipped::file(src.name.clone(), r)),
+    }
+}
+
 /// See [`Corpus::decode`].
 pub(super) fn decode(corpus: &Corpus, rec: RawRecord, opts: &ReadOptions) -> Decoded {
     let Some(src) = corpus.sources.get(rec.loc.source as usize) else {
@@ -264,11 +306,29 @@ pub(super) fn decode(corpus: &Corpus, rec: RawRecord, opts: &ReadOptions) -> Dec
     match src.format {
         Format::Text => decode_text(src, rec),
         Format::Jsonl => jsonl::decode_line(src, rec, opts),
+        Format::Parquet => decode_row(src, rec),
     }
 }
 
+/// A Parquet row: its fields were taken apart by the read; only the id may need making up.
+fn decode_row(src: &Source, rec: RawRecord) -> Decoded {
+    let RawRecord { loc, bytes, row } = rec;
+    let row = row.unwrap_or_default();
+    // A string column holds valid UTF-8; a binary one may not.
+    let lossy = std::str::from_utf8(&bytes).is_err();
+    Decoded::Doc(Document {
+        id: row
+            .id
+            .unwrap_or_else(|| format!("{}:{}", src.name, loc.line)),
+        loc,
+        text: bytes,
+        lossy,
+        rank: row.rank,
+    })
+}
+
 fn decode_text(src: &Source, rec: RawRecord) -> Decoded {
-    let RawRecord { loc, bytes } = rec;
+    let RawRecord { loc, bytes, .. } = rec;
     if bytes.is_empty() {
         return Decoded::Skip(Skipped::file(src.name.clone(), "empty file".to_owned()));
     }
@@ -342,6 +402,7 @@ pub(super) fn reread_raw(
             (Format::Text, _) => reader.text(group)?,
             (Format::Jsonl, Compression::None) => reader.seeking(group)?,
             (Format::Jsonl, _) => reader.streaming(group)?,
+            (Format::Parquet, _) => reader.parquet(group)?,
         }
     }
     Ok(())
@@ -376,9 +437,23 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
         if let Some((&last, rest)) = run.split_last() {
             for &i in rest {
                 let bytes = bytes.clone();
-                (self.f)(i, RawRecord { loc, bytes })?;
+                (self.f)(
+                    i,
+                    RawRecord {
+                        loc,
+                        bytes,
+                        row: None,
+                    },
+                )?;
             }
-            (self.f)(last, RawRecord { loc, bytes })?;
+            (self.f)(
+                last,
+                RawRecord {
+                    loc,
+                    bytes,
+                    row: None,
+                },
+            )?;
         }
         Ok(())
     }
@@ -470,6 +545,75 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
                 }) if line == loc.line && offset == loc.offset => self.emit(run, loc, bytes)?,
                 _ => return Err(self.changed(loc)),
             }
+        }
+        Ok(())
+    }
+}
+
+impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
+    /// Parquet: decode the wanted rows of each row group that holds some, skipping the others.
+    fn parquet(&mut self, group: &[usize]) -> Result<(), CorpusError> {
+        let (file, meta) = match parquet::open(self.src) {
+            Ok(x) => x,
+            Err(parquet::OpenError::Io(e)) => return Err(self.io_error(e)),
+            Err(parquet::OpenError::Format(r)) => {
+                return Err(self.io_error(io::Error::new(io::ErrorKind::InvalidData, r)));
+            }
+        };
+        let Ok(cols) = parquet::Columns::resolve(&meta, self.opts) else {
+            let loc = self.locs[group[0]];
+            return Err(self.changed(loc));
+        };
+        let starts = parquet::group_starts(&meta);
+        let runs: Vec<(&[usize], DocLoc)> = runs(self.locs, group).collect();
+        for in_group in runs.chunk_by(|a, b| a.1.offset == b.1.offset) {
+            let loc = in_group[0].1;
+            let g = loc.offset as usize;
+            let in_range =
+                |l: &DocLoc| g + 1 < starts.len() && l.line >= starts[g] && l.line < starts[g + 1];
+            if let Some(&(_, bad)) = in_group.iter().find(|(_, l)| !in_range(l)) {
+                return Err(self.changed(bad));
+            }
+            let rows: Vec<u64> = in_group.iter().map(|(_, l)| l.line).collect();
+            let mut next = in_group.iter();
+            let res = parquet::read_rows(
+                &file,
+                &meta,
+                &cols,
+                &starts,
+                loc.source,
+                g,
+                &rows,
+                self.opts,
+                |row, rec| {
+                    let Some(&(run, at)) = next.next() else {
+                        return Err(self.changed(loc));
+                    };
+                    match rec {
+                        Ok(rec) if at.line == row => self.emit_record(run, rec),
+                        _ => Err(self.changed(at)),
+                    }
+                },
+            )?;
+            if res.is_err() {
+                return Err(self.changed(loc));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands a record read back to every index of `run` (which all want its location).
+    fn emit_record(&mut self, run: &[usize], rec: RawRecord) -> Result<(), CorpusError> {
+        if let Some((&last, rest)) = run.split_last() {
+            for &i in rest {
+                let copy = RawRecord {
+                    loc: rec.loc,
+                    bytes: rec.bytes.clone(),
+                    row: rec.row.clone(),
+                };
+                (self.f)(i, copy)?;
+            }
+            (self.f)(last, rec)?;
         }
         Ok(())
     }

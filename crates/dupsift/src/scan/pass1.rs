@@ -18,7 +18,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use super::sketch::{Scratch, Sketch, sketch};
 use super::sources::{PRIOR_SOURCE, spill_warning};
-use crate::corpus::{Corpus, Decoded, DocLoc, Document, Format, ReadOptions, Skipped};
+use crate::corpus::{Corpus, Decoded, DocLoc, Document, ReadOptions, Skipped};
 use crate::error::ScanError;
 use crate::index::{Index, IndexDoc};
 use crate::minhash::MinHasher;
@@ -164,7 +164,7 @@ fn ranked_read<'r>(
     let Some(field) = params.keep.field() else {
         return Ok(Cow::Borrowed(read));
     };
-    if !corpus.sources.iter().any(|s| s.format == Format::Jsonl) {
+    if !corpus.sources.iter().any(|s| s.format.has_records()) {
         return Err(ScanError::NoFields {
             policy: params.keep.to_string(),
         });
