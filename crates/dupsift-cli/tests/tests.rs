@@ -33,6 +33,8 @@ mod html;
 mod index;
 #[path = "it/keep.rs"]
 mod keep;
+#[path = "it/parquet.rs"]
+mod parquet;
 #[path = "it/passages.rs"]
 mod passages;
 #[path = "it/planted.rs"]

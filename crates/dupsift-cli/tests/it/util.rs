@@ -323,8 +323,10 @@ pub fn check_report(r: &Value) {
             member_bytes += u(m, "bytes");
         }
     }
+    // Components are ordered by their size, which counts the documents a split leaves alone
+    // (in no cluster): only whole components show it.
     assert!(
-        component_sizes.windows(2).all(|w| w[0] >= w[1]),
+        !whole_components || component_sizes.windows(2).all(|w| w[0] >= w[1]),
         "components are listed largest first: {component_sizes:?}"
     );
     assert_eq!(u(sm, "clusters"), cl.len() as u64, "summary.clusters");
