@@ -418,6 +418,42 @@ pub(crate) enum Found {
     BadGroup(String),
 }
 
+/// An open Parquet source: its file, footer, the columns a read decodes, and where each row
+/// group starts.
+pub(crate) struct Table {
+    file: File,
+    meta: ArrowReaderMetadata,
+    cols: Columns,
+    /// The 1-based first row of each row group, and one past the last row.
+    starts: Vec<u64>,
+}
+
+impl Table {
+    /// Opens `src` and finds its columns; errors when the file cannot be opened or holds no
+    /// usable text column.
+    pub(crate) fn open(src: &Source, opts: &ReadOptions) -> Result<Table, FileProblem> {
+        let (file, meta) = match open(src) {
+            Ok(x) => x,
+            Err(OpenError::Io(e)) => return Err(FileProblem::Io(e)),
+            Err(OpenError::Format(r)) => return Err(FileProblem::Reason(r)),
+        };
+        let cols = Columns::resolve(&meta, opts).map_err(FileProblem::Reason)?;
+        let starts = group_starts(&meta);
+        Ok(Table {
+            file,
+            meta,
+            cols,
+            starts,
+        })
+    }
+
+    /// The row group holding 1-based row `row`, if any.
+    pub(crate) fn group_of(&self, row: u64) -> Option<usize> {
+        let g = self.starts.partition_point(|&s| s <= row).checked_sub(1)?;
+        (g + 1 < self.starts.len()).then_some(g)
+    }
+}
+
 /// Reads every row of a Parquet source, handing `found` each document, each row that is not
 /// one, and each row group that cannot be read, until `found` returns false. Adds each row
 /// group's compressed size to `progress` (and `tally`). Errors when the file cannot be opened
@@ -430,13 +466,12 @@ pub(crate) fn read_all(
     tally: &Cell<u64>,
     mut found: impl FnMut(Found) -> bool,
 ) -> Result<(), FileProblem> {
-    let (file, meta) = match open(src) {
-        Ok(x) => x,
-        Err(OpenError::Io(e)) => return Err(FileProblem::Io(e)),
-        Err(OpenError::Format(r)) => return Err(FileProblem::Reason(r)),
-    };
-    let cols = Columns::resolve(&meta, opts).map_err(FileProblem::Reason)?;
-    let starts = group_starts(&meta);
+    let Table {
+        file,
+        meta,
+        cols,
+        starts,
+    } = Table::open(src, opts)?;
     for group in 0..meta.metadata().num_row_groups() {
         let (first, end) = (starts[group], starts[group + 1]);
         let mut at = first;
@@ -506,7 +541,7 @@ pub(crate) enum FileProblem {
 }
 
 /// The 1-based first row of each row group, and one past the last row.
-pub(crate) fn group_starts(meta: &ArrowReaderMetadata) -> Vec<u64> {
+fn group_starts(meta: &ArrowReaderMetadata) -> Vec<u64> {
     let mut starts = Vec::with_capacity(meta.metadata().num_row_groups() + 1);
     let mut at = 1u64;
     starts.push(at);
@@ -517,20 +552,24 @@ pub(crate) fn group_starts(meta: &ArrowReaderMetadata) -> Vec<u64> {
     starts
 }
 
-/// Reads back the rows `rows` (1-based, ascending, no repeats) of row group `group`, calling
-/// `f` with each row and its record (or the reason it is no longer a document).
-#[allow(clippy::too_many_arguments)]
+/// Reads back the rows `rows` (1-based, ascending, no repeats) of row group `group` of
+/// `table` (source `source`), calling `f` with each row and its record (or the reason it is no
+/// longer a document). The outer error is `f`'s; the inner one why the group could not be
+/// read.
 pub(crate) fn read_rows(
-    file: &File,
-    meta: &ArrowReaderMetadata,
-    cols: &Columns,
-    starts: &[u64],
+    table: &Table,
     source: u32,
     group: usize,
     rows: &[u64],
     opts: &ReadOptions,
     mut f: impl FnMut(u64, Result<RawRecord, String>) -> Result<(), super::CorpusError>,
 ) -> Result<Result<(), String>, super::CorpusError> {
+    let Table {
+        file,
+        meta,
+        cols,
+        starts,
+    } = table;
     let start = starts[group];
     let mut selectors = Vec::new();
     let mut at = start;

@@ -553,39 +553,27 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
 impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
     /// Parquet: decode the wanted rows of each row group that holds some, skipping the others.
     fn parquet(&mut self, group: &[usize]) -> Result<(), CorpusError> {
-        let (file, meta) = match parquet::open(self.src) {
-            Ok(x) => x,
-            Err(parquet::OpenError::Io(e)) => return Err(self.io_error(e)),
-            Err(parquet::OpenError::Format(r)) => {
-                return Err(self.io_error(io::Error::new(io::ErrorKind::InvalidData, r)));
-            }
+        let first = self.locs[group[0]];
+        let table = match parquet::Table::open(self.src, self.opts) {
+            Ok(t) => t,
+            Err(parquet::FileProblem::Io(e)) => return Err(self.io_error(e)),
+            // Read in the first pass, so the file changed.
+            Err(parquet::FileProblem::Reason(_)) => return Err(self.changed(first)),
         };
-        let Ok(cols) = parquet::Columns::resolve(&meta, self.opts) else {
-            let loc = self.locs[group[0]];
-            return Err(self.changed(loc));
-        };
-        let starts = parquet::group_starts(&meta);
         let runs: Vec<(&[usize], DocLoc)> = runs(self.locs, group).collect();
         for in_group in runs.chunk_by(|a, b| a.1.offset == b.1.offset) {
             let loc = in_group[0].1;
-            let g = loc.offset as usize;
-            let in_range =
-                |l: &DocLoc| g + 1 < starts.len() && l.line >= starts[g] && l.line < starts[g + 1];
-            if let Some(&(_, bad)) = in_group.iter().find(|(_, l)| !in_range(l)) {
+            if let Some(&(_, bad)) = in_group
+                .iter()
+                .find(|(_, l)| table.group_of(l.line) != Some(l.offset as usize))
+            {
                 return Err(self.changed(bad));
             }
             let rows: Vec<u64> = in_group.iter().map(|(_, l)| l.line).collect();
             let mut next = in_group.iter();
-            let res = parquet::read_rows(
-                &file,
-                &meta,
-                &cols,
-                &starts,
-                loc.source,
-                g,
-                &rows,
-                self.opts,
-                |row, rec| {
+            let group = loc.offset as usize;
+            let res =
+                parquet::read_rows(&table, loc.source, group, &rows, self.opts, |row, rec| {
                     let Some(&(run, at)) = next.next() else {
                         return Err(self.changed(loc));
                     };
@@ -593,8 +581,7 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
                         Ok(rec) if at.line == row => self.emit_record(run, rec),
                         _ => Err(self.changed(at)),
                     }
-                },
-            )?;
+                })?;
             if res.is_err() {
                 return Err(self.changed(loc));
             }
