@@ -14,7 +14,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{
@@ -26,7 +26,7 @@ use parquet::schema::types::ColumnPath as LeafPath;
 
 use super::{CleanError, Records, apply_cuts, io_err};
 use crate::corpus::Source;
-use crate::corpus::parquet::{ColumnPath, guarded, replace_values, unpacked, with_fields};
+use crate::corpus::parquet::{ColumnPath, Texts, guarded, replace_values, unpacked, with_fields};
 use crate::plan::{Annotate, CLUSTER_FIELD, CLUSTER_SIZE_FIELD, DUPLICATE_OF_FIELD};
 
 /// Rows per batch while mirroring: whole rows of every column are held, so keep it modest.
@@ -137,12 +137,9 @@ fn mirror(
     let values = text
         .values(batch)
         .ok_or_else(|| "the text column is missing".to_owned())?;
+    let plain = unpacked(values)?;
     let plain =
-        arrow_cast::cast(&unpacked(values)?, &DataType::LargeBinary).map_err(|e| e.to_string())?;
-    let plain = plain
-        .as_any()
-        .downcast_ref::<arrow_array::LargeBinaryArray>()
-        .ok_or_else(|| "the text column is not text".to_owned())?;
+        Texts::new(plain.as_ref()).ok_or_else(|| "the text column is not text".to_owned())?;
     for (i, d) in docs.iter().enumerate() {
         let Some(d) = *d else { continue };
         if records.plan.removed.contains_key(&d) {
@@ -150,10 +147,10 @@ fn mirror(
         }
         let mut bytes = records.bytes[d as usize];
         if let Some(cuts) = records.plan.cuts.get(&d) {
-            if plain.is_null(i) {
+            let Some(text) = plain.get(i) else {
                 return Err("a row's text became null".to_owned());
-            }
-            cut.push((i, apply_cuts(plain.value(i), cuts)));
+            };
+            cut.push((i, apply_cuts(text, cuts)));
             bytes -= cuts
                 .iter()
                 .map(|c| c.bytes.end - c.bytes.start)

@@ -119,7 +119,7 @@ fn text_type_ok(t: &DataType) -> bool {
 }
 
 /// The values of a text column, downcast once per batch.
-enum Texts<'a> {
+pub(crate) enum Texts<'a> {
     Utf8(&'a arrow_array::StringArray),
     LargeUtf8(&'a arrow_array::LargeStringArray),
     Utf8View(&'a arrow_array::StringViewArray),
@@ -129,7 +129,7 @@ enum Texts<'a> {
 }
 
 impl<'a> Texts<'a> {
-    fn new(array: &'a dyn Array) -> Option<Texts<'a>> {
+    pub(crate) fn new(array: &'a dyn Array) -> Option<Texts<'a>> {
         Some(match array.data_type() {
             DataType::Utf8 => Texts::Utf8(array.as_string_opt()?),
             DataType::LargeUtf8 => Texts::LargeUtf8(array.as_string_opt()?),
@@ -142,7 +142,7 @@ impl<'a> Texts<'a> {
     }
 
     /// Row `i`'s bytes; `None` for a null.
-    fn get(&self, i: usize) -> Option<&'a [u8]> {
+    pub(crate) fn get(&self, i: usize) -> Option<&'a [u8]> {
         macro_rules! value {
             ($a:expr, $v:expr) => {
                 if $a.is_null(i) { None } else { Some($v) }
@@ -160,14 +160,13 @@ impl<'a> Texts<'a> {
 }
 
 /// A dictionary-encoded column unpacked to its values' type (ids and texts are read by
-/// value); other columns as they are.
+/// value); other columns as they are. (A `take` of the values by the keys: arrow-cast would do
+/// it too, but its kernels for every pair of types would triple the binary.)
 pub(crate) fn unpacked(array: ArrayRef) -> Result<ArrayRef, String> {
-    match array.data_type() {
-        DataType::Dictionary(_, value) => {
-            let value = (**value).clone();
-            arrow_cast::cast(&array, &value).map_err(|e| e.to_string())
-        }
-        _ => Ok(array),
+    match array.as_any_dictionary_opt() {
+        Some(dict) => arrow_select::take::take(dict.values().as_ref(), dict.keys(), None)
+            .map_err(|e| e.to_string()),
+        None => Ok(array),
     }
 }
 
@@ -675,39 +674,78 @@ pub(crate) fn replace_values(
         let rebuilt = StructArray::try_new(fields, columns, nulls).map_err(|e| e.to_string())?;
         return Ok(Arc::new(rebuilt));
     }
-    let target = array.data_type().clone();
     let plain = unpacked(array.clone())?;
     let texts =
         Texts::new(plain.as_ref()).ok_or_else(|| "the text column changed type".to_owned())?;
     let mut replaced = values.iter().peekable();
-    let is_binary = matches!(
-        plain.data_type(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-    );
-    let rebuilt: ArrayRef = if is_binary {
-        let mut b = arrow_array::builder::LargeBinaryBuilder::new();
-        for i in 0..plain.len() {
-            match replaced.next_if(|(r, _)| *r == i) {
-                Some((_, v)) => b.append_value(v),
-                None => b.append_option(texts.get(i)),
-            }
-        }
-        Arc::new(b.finish())
-    } else {
-        let mut b = arrow_array::builder::LargeStringBuilder::new();
-        for i in 0..plain.len() {
-            match replaced.next_if(|(r, _)| *r == i) {
-                Some((_, v)) => b.append_value(String::from_utf8_lossy(v)),
-                None => b.append_option(
-                    texts
-                        .get(i)
-                        .map(|v| String::from_utf8_lossy(v).into_owned()),
-                ),
-            }
-        }
-        Arc::new(b.finish())
+    let mut next = |i: usize| match replaced.next_if(|(r, _)| *r == i) {
+        Some((_, v)) => Some(v.as_slice()),
+        None => texts.get(i),
     };
-    arrow_cast::cast(&rebuilt, &target).map_err(|e| e.to_string())
+    let n = plain.len();
+    // Built in the column's own type, so that the schema stays the input's.
+    macro_rules! build {
+        ($builder:ty, $value:expr) => {{
+            let mut b = <$builder>::new();
+            for i in 0..n {
+                b.append_option(next(i).map($value));
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    let text = String::from_utf8_lossy;
+    let bytes = |v: &[u8]| v.to_vec();
+    let rebuilt = match plain.data_type() {
+        DataType::Utf8 => build!(arrow_array::builder::StringBuilder, text),
+        DataType::LargeUtf8 => build!(arrow_array::builder::LargeStringBuilder, text),
+        DataType::Utf8View => build!(arrow_array::builder::StringViewBuilder, text),
+        DataType::Binary => build!(arrow_array::builder::BinaryBuilder, bytes),
+        DataType::LargeBinary => build!(arrow_array::builder::LargeBinaryBuilder, bytes),
+        DataType::BinaryView => build!(arrow_array::builder::BinaryViewBuilder, bytes),
+        other => return Err(format!("a text column of type {other}")),
+    };
+    match array.data_type() {
+        DataType::Dictionary(key, _) => dictionary(key, rebuilt),
+        _ => Ok(rebuilt),
+    }
+}
+
+/// `values` as a dictionary-encoded array with keys of type `key`, one entry per value (a
+/// cut text is its own value; the writer encodes the column again anyway).
+fn dictionary(key: &DataType, values: ArrayRef) -> Result<ArrayRef, String> {
+    use arrow_array::DictionaryArray;
+    use arrow_array::types::ArrowDictionaryKeyType;
+    fn keys<K: ArrowDictionaryKeyType>(values: ArrayRef) -> Result<ArrayRef, String> {
+        let nulls = values.logical_nulls();
+        let keys: arrow_array::PrimitiveArray<K> = (0..values.len())
+            .map(|i| {
+                let valid = nulls.as_ref().is_none_or(|n| n.is_valid(i));
+                num_key::<K>(i).filter(|_| valid)
+            })
+            .collect();
+        if keys.len() != values.len() {
+            return Err("too many rows for the dictionary's key type".to_owned());
+        }
+        DictionaryArray::<K>::try_new(keys, values)
+            .map(|d| Arc::new(d) as ArrayRef)
+            .map_err(|e| e.to_string())
+    }
+    match key {
+        DataType::Int8 => keys::<Int8Type>(values),
+        DataType::Int16 => keys::<Int16Type>(values),
+        DataType::Int32 => keys::<Int32Type>(values),
+        DataType::Int64 => keys::<Int64Type>(values),
+        DataType::UInt8 => keys::<UInt8Type>(values),
+        DataType::UInt16 => keys::<UInt16Type>(values),
+        DataType::UInt32 => keys::<UInt32Type>(values),
+        DataType::UInt64 => keys::<UInt64Type>(values),
+        other => Err(format!("a dictionary with keys of type {other}")),
+    }
+}
+
+/// Key `i` in the key type `K`, if it fits.
+fn num_key<K: arrow_array::types::ArrowDictionaryKeyType>(i: usize) -> Option<K::Native> {
+    arrow_buffer::ArrowNativeType::from_usize(i)
 }
 
 #[cfg(test)]
