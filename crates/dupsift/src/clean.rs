@@ -535,12 +535,12 @@ pub fn write(
             output_name(&src.name, src.format, src.compression, codec),
         ));
         if src.format == Format::Parquet {
-            if !parquet_readable(src) {
-                // Not a table the scan could open: copied through, as a binary file is.
+            if !crate::corpus::parquet::has_text_column(src, &options.text_field) {
+                // Not a table the scan could read: copied through, as a binary file is.
                 copy_through(&src.path, &out_path, &mut written)?;
                 continue;
             }
-            totals.bytes_out += parquet::write(src, &doc_at, &records, &out_path)?;
+            totals.bytes_out += parquet::write(src, &doc_at, &records, &result.skipped, &out_path)?;
             written.one();
             continue;
         }
@@ -612,11 +612,6 @@ pub fn write(
     }
     write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
     Ok(totals)
-}
-
-/// Whether a Parquet source's footer can be read (else the scan skipped the whole file).
-fn parquet_readable(src: &crate::corpus::Source) -> bool {
-    crate::corpus::parquet::open(src).is_ok()
 }
 
 /// `rel`, or `rel~2`, `rel~3`...: two inputs whose names sanitise alike must not overwrite each

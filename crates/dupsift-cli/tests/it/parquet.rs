@@ -473,6 +473,41 @@ fn damaged_and_foreign_files_are_skipped_with_the_file_and_row() {
         .count() as u64;
     assert_eq!(documents, short_outside + 2, "{got}");
 
+    // A cleanup writes the rows it can read: all but the damaged group's and the removed
+    // documents' (the oversized rows the scan skipped stay); files it cannot read as tables
+    // are copied through as they are.
+    c.run(&[
+        "clean",
+        "bad",
+        "-o",
+        "out",
+        "--max-doc-bytes",
+        "1500",
+        "--quiet",
+    ])
+    .success();
+    let removed: Vec<String> = arr(&got, "clusters")
+        .iter()
+        .flat_map(|c| arr(c, "members").iter().map(|m| s(m, "doc").to_owned()))
+        .collect();
+    let (_, rows) = read_rows(&c.join("out/damaged.parquet"));
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().expect("id")).collect();
+    let want: Vec<&str> = docs
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| !(5..10).contains(i) && !removed.contains(&d.0))
+        .map(|(_, d)| d.0.as_str())
+        .collect();
+    assert_eq!(ids, want);
+    for name in ["truncated", "notparquet", "wrongtype", "notext"] {
+        let file = format!("{name}.parquet");
+        assert_eq!(
+            std::fs::read(c.join("out").join(&file)).expect("copied"),
+            std::fs::read(c.join("bad").join(&file)).expect("input"),
+            "{file}"
+        );
+    }
+
     // --strict: the first problem stops the scan with exit 2, naming the file.
     let run = c.run(&["scan", "bad", "--strict", "--quiet"]).usage_error();
     assert!(run.stderr.contains(".parquet"), "{}", run.stderr);

@@ -25,8 +25,10 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath as LeafPath;
 
 use super::{CleanError, Records, apply_cuts, io_err};
-use crate::corpus::Source;
-use crate::corpus::parquet::{ColumnPath, Texts, guarded, replace_values, unpacked, with_fields};
+use crate::corpus::parquet::{
+    ColumnPath, Texts, bad_group_prefix, guarded, replace_values, unpacked, with_fields,
+};
+use crate::corpus::{Skipped, Source};
 use crate::plan::{Annotate, CLUSTER_FIELD, CLUSTER_SIZE_FIELD, DUPLICATE_OF_FIELD};
 
 /// Rows per batch while mirroring: whole rows of every column are held, so keep it modest.
@@ -36,13 +38,21 @@ const BATCH_ROWS: usize = 1024;
 const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
 
 /// Writes the mirror of Parquet source `src` to `out_path`. `doc_at(row)` is the document of
-/// a 1-based row, if the scan took it as one. Returns the bytes of text written.
+/// a 1-based row, if the scan took it as one; `skipped` is the scan's list. Returns the bytes
+/// of text written.
 pub(super) fn write(
     src: &Source,
     doc_at: &dyn Fn(u64) -> Option<u32>,
     records: &Records,
+    skipped: &[Skipped],
     out_path: &Path,
 ) -> Result<u64, CleanError> {
+    // The row groups the scan reported it could not read (file-level skips of this source).
+    let scan_lost = |group: usize| {
+        skipped.iter().any(|k| {
+            k.path == src.name && k.line.is_none() && k.reason.starts_with(&bad_group_prefix(group))
+        })
+    };
     let changed = || CleanError::Changed {
         path: src.name.clone(),
     };
@@ -82,7 +92,7 @@ pub(super) fn write(
     for group in 0..meta.metadata().num_row_groups() {
         let group_rows = meta.metadata().row_group(group).num_rows().max(0) as u64;
         let next_group = row + group_rows;
-        // A row group the scan could not read is reported there; its rows are not written.
+        // The outer error is the input's (a damaged group), the inner one the cleanup's own.
         let read = guarded(|| {
             let input = file.try_clone().map_err(|e| e.to_string())?;
             let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone())
@@ -94,20 +104,25 @@ pub(super) fn write(
             for batch in reader {
                 let batch = batch.map_err(|e| e.to_string())?;
                 let n = batch.num_rows() as u64;
-                let mirrored = mirror(&batch, row, &text, doc_at, records, &schema, &mut bytes_out)
-                    .map_err(|e| format!("\u{0}{e}"))?;
-                writer.write(&mirrored).map_err(|e| format!("\u{0}{e}"))?;
+                let mirrored =
+                    match mirror(&batch, row, &text, doc_at, records, &schema, &mut bytes_out) {
+                        Ok(m) => m,
+                        Err(_) => return Ok(Err(changed())),
+                    };
+                if let Err(e) = writer.write(&mirrored) {
+                    return Ok(Err(write_err(e)));
+                }
                 row += n;
             }
-            Ok(())
+            Ok(Ok(()))
         });
         match read {
-            Ok(()) => {}
-            // A failure of our own (marked), not of the input: the cleanup stops.
-            Err(e) if e.starts_with('\u{0}') => {
-                return Err(io_err(out_path)(std::io::Error::other(e[1..].to_owned())));
-            }
-            Err(_) => {}
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            // A row group the scan could not read either is in its skipped list, with the
+            // rows lost; one it read has changed since.
+            Err(_) if scan_lost(group) => {}
+            Err(_) => return Err(changed()),
         }
         row = next_group;
     }

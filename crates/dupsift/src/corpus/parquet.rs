@@ -384,6 +384,14 @@ pub(crate) fn open(src: &Source) -> Result<(File, ArrowReaderMetadata), OpenErro
     Ok((file, meta))
 }
 
+/// Whether `src` opens as a Parquet table with a text column named `text_field` (else a scan
+/// skipped the whole file, and a cleanup copies it through).
+pub(crate) fn has_text_column(src: &Source, text_field: &str) -> bool {
+    open(src).is_ok_and(|(_, meta)| {
+        ColumnPath::find(meta.schema(), text_field).is_some_and(|c| text_type_ok(&c.data_type))
+    })
+}
+
 /// Why a Parquet file could not be opened.
 pub(crate) enum OpenError {
     Io(std::io::Error),
@@ -518,10 +526,7 @@ pub(crate) fn read_all(
                 String::new()
             };
             let lost = format!("rows {at}-{} skipped", end - 1);
-            let msg = format!(
-                "corrupt Parquet data in row group {} ({read}{lost}): {reason}",
-                group + 1
-            );
+            let msg = format!("{}{read}{lost}): {reason}", bad_group_prefix(group));
             if !found(Found::BadGroup(msg)) {
                 return Ok(());
             }
@@ -531,6 +536,12 @@ pub(crate) fn read_all(
         progress.fetch_add(size, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// How the reason for a row group that cannot be read starts (`group` 0-based; people count
+/// from 1): a cleanup finds the groups the scan lost by it.
+pub(crate) fn bad_group_prefix(group: usize) -> String {
+    format!("corrupt Parquet data in row group {} (", group + 1)
 }
 
 /// Why a Parquet file could not be read (to the end).
