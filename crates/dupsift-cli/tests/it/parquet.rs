@@ -852,6 +852,37 @@ fn check_index_and_against_read_parquet_as_scan_does() {
         "json",
     ]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
+    // `index add` takes Parquet too: once a new table is in the index, a copy of its row is
+    // found against that row.
+    let fresh = render(&random_words(&mut Rng::new(77), &vocabulary(78, 500), 160));
+    write_table(
+        &c.join("added.parquet"),
+        vec![
+            ("id", strings(["added-row"])),
+            ("text", strings([fresh.as_str()])),
+        ],
+        props(Compression::ZSTD(ZstdLevel::default()), 10, true),
+    );
+    c.run(&["index", "add", "j.dsx", "added.parquet", "--quiet"])
+        .success();
+    c.file(
+        "again.jsonl",
+        jsonl_line(&[("id", json!("again")), ("text", json!(fresh))]),
+    );
+    let run = c.run(&[
+        "check",
+        "again.jsonl",
+        "--against",
+        "j.dsx",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        out.contains("\"added-row\""),
+        "the added row is indexed: {out}"
+    );
     // The HTML report of a Parquet scan names its documents.
     c.run(&[
         "scan",
