@@ -63,6 +63,9 @@ pub enum ScanError {
     /// Reading the corpus failed as a whole (not one bad input: those are skipped).
     #[error(transparent)]
     Corpus(#[from] CorpusError),
+    /// The caller asked the scan to stop ([`crate::Progress::cancel`]).
+    #[error("the scan was cancelled")]
+    Cancelled,
     /// `--strict` and an input could not be used.
     #[error("{}{}: {} (--strict stops at the first bad input)", .0.path, .0.line.map(|l| format!(":{l}")).unwrap_or_default(), .0.reason)]
     Strict(Skipped),

@@ -1,8 +1,9 @@
 //! What a running scan tells another thread: the stage it is in, bytes and documents done,
-//! and each stage's wall and CPU time once it is over. Only atomics and one short lock, so a
-//! progress bar or a Python callback can poll it at any time. This module must not print.
+//! and each stage's wall and CPU time once it is over; and what another thread tells the
+//! scan: to stop ([`Progress::cancel`]). Only atomics and one short lock, so a progress bar or
+//! a Python callback can poll it at any time. This module must not print.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 /// What the scan is doing, for progress displays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,7 @@ pub struct Progress {
     /// Documents processed so far in the current pass.
     pub docs: AtomicU64,
     stage: AtomicU8,
+    cancelled: AtomicBool,
     marks: std::sync::Mutex<Vec<(Stage, std::time::Instant, Option<std::time::Duration>)>>,
 }
 
@@ -59,6 +61,19 @@ fn process_cpu_time() -> Option<std::time::Duration> {
 }
 
 impl Progress {
+    /// Asks the scan to stop: it returns [`ScanError::Cancelled`](crate::error::ScanError)
+    /// at its next checkpoint (between batches and chunks of documents, and between passes),
+    /// without writing anything. How an embedding host (a Python interpreter told Ctrl-C)
+    /// interrupts a run, since nothing in the engine may end the process.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Progress::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
     /// The current stage.
     pub fn stage(&self) -> Stage {
         match self.stage.load(Ordering::Relaxed) {

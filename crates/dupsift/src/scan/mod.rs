@@ -96,9 +96,11 @@ pub fn scan_against(
         read: &options.read,
     };
 
+    sources::checkpoint(progress)?;
     progress.enter(Stage::Verifying, 0);
     let pairs = Similarity::new(src, &docs, options, &sigs, None).verify(&candidates, progress)?;
 
+    sources::checkpoint(progress)?;
     progress.enter(Stage::Clustering, 0);
     let components = clusters::components(&docs, &pairs);
     // Estimated similarities to the kept documents, chosen after the passages, need the
@@ -123,6 +125,7 @@ pub fn scan_against(
         None => Vec::new(),
     };
 
+    sources::checkpoint(progress)?;
     progress.enter(Stage::Finishing, 0);
     let located = locate::locate(
         src,

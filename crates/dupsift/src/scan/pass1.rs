@@ -188,6 +188,7 @@ fn read_documents(
     mut sink: impl FnMut(Vec<(Document, u128)>) -> Result<(), ScanError>,
 ) -> Result<(), ScanError> {
     read_ahead(corpus, read, &progress.bytes, |batch| {
+        super::sources::checkpoint(progress)?;
         skipped.extend(batch.skipped);
         if strict && let Some(s) = skipped.first() {
             return Err(ScanError::Strict(s.clone()));

@@ -149,6 +149,10 @@ pub(super) fn load_chunks<T: Send>(
         });
         let mut result = Ok(());
         for mut chunk in rx.iter() {
+            if let Err(e) = checkpoint(progress) {
+                result = Err(e);
+                break;
+            }
             let built: Result<Vec<(u32, T, usize)>, ScanError> = chunk
                 .par_drain(..)
                 .map_init(Scratch::default, |s, (d, rec)| {
@@ -205,6 +209,7 @@ pub(super) fn load_words<T: Send>(
     let total: u64 = want.iter().map(|&d| docs.bytes[d as usize]).sum();
     progress.total.fetch_add(total, Ordering::Relaxed);
     for part in word_chunks(docs, want, src.read) {
+        checkpoint(progress)?;
         let built: Result<Vec<(u32, T)>, ScanError> = part
             .par_iter()
             .map_init(Scratch::default, |s, &d| {
@@ -250,6 +255,15 @@ pub(super) fn word_chunks<'a>(
         rest = tail;
         (!part.is_empty()).then_some(part)
     })
+}
+
+/// Stops a pass the caller cancelled ([`Progress::cancel`]): checked between batches and
+/// chunks, so a run stops within one chunk of work.
+pub(super) fn checkpoint(progress: &Progress) -> Result<(), ScanError> {
+    if progress.is_cancelled() {
+        return Err(ScanError::Cancelled);
+    }
+    Ok(())
 }
 
 pub(super) fn spill_warning(e: &std::io::Error) -> String {

@@ -173,3 +173,46 @@ fn keep_newest_ranks_records_by_a_date_field() {
     let r = scan(&[c.path("in")], &options(newest.build().unwrap()));
     assert_eq!(cluster_ids(&r, 0), ["new", "old", "none"]);
 }
+
+/// A host cancels through the scan's `Progress`: the scan stops with `Cancelled`, from before
+/// the first batch or in the middle of a pass, and a later scan with a fresh `Progress` runs
+/// to the end.
+#[test]
+fn a_cancelled_scan_stops_with_cancelled() {
+    let c = Corpus::new();
+    for i in 0..3000 {
+        c.file(
+            &format!("in/d{i:04}.jsonl"),
+            format!("{{\"text\":\"{}\"}}\n", words(i, 60)),
+        );
+    }
+    let mut opts = options(params(true));
+    // Small batches, so that the first pass has many checkpoints.
+    opts.read.batch_bytes = 2048;
+    let inputs = [c.path("in")];
+
+    let progress = dupsift::Progress::default();
+    progress.cancel();
+    let err = dupsift::scan::scan(&inputs, &opts, &progress).expect_err("cancelled");
+    assert!(matches!(err, ScanError::Cancelled), "{err}");
+    assert_eq!(err.to_string(), "the scan was cancelled");
+
+    let progress = dupsift::Progress::default();
+    let res = std::thread::scope(|s| {
+        s.spawn(|| {
+            while progress.docs.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                std::thread::yield_now();
+            }
+            progress.cancel();
+        });
+        dupsift::scan::scan(&inputs, &opts, &progress)
+    });
+    assert!(
+        matches!(res, Err(ScanError::Cancelled)),
+        "{:?}",
+        res.map(|r| r.docs.len())
+    );
+
+    let r = scan(&inputs, &opts);
+    assert_eq!(r.docs.len(), 3000);
+}
