@@ -319,6 +319,8 @@ def main(argv=None):
                          "".join(f"\n  {n}: {r}" for n, r in problems))
     names = [name for _, name in files]
     file_name = F.udf(lambda i: names[i], T.StringType())
+    # Parquet input: the numbered table with all its columns, for the cleaned copy.
+    table, columns = None, None
     if a.format == "jsonl":
         # Raw lines, decoded by the worker as `scan` decodes a JSONL file (Spark's own JSON
         # reader would reject a line with invalid UTF-8 that `scan` reads, and name fields
@@ -347,6 +349,7 @@ def main(argv=None):
             F.lit(None).cast("string")
         numbered = number_rows(spark, raw.select("*", ident.alias("__dupsift_id"),
                                                  text.alias("__dupsift_text")), files)
+        table, columns = numbered, cols
         source = numbered.select("doc", "file", "lineno", F.col("__dupsift_id").alias("id"),
                                  F.col("__dupsift_text").alias("text"),
                                  F.col("__dupsift_text").alias("body"))
@@ -489,13 +492,14 @@ def main(argv=None):
     # lines byte for byte (skipped and blank lines included: a cleanup loses nothing it did not
     # judge).
     removed_df = spark.createDataFrame([(d,) for d in removed], "doc long")
-    clean = source.join(removed_df, "doc", "left_anti").orderBy("doc")
     if a.format == "jsonl":
-        clean.select(F.col("line").cast("string").alias("value")) \
+        source.join(removed_df, "doc", "left_anti").orderBy("doc") \
+            .select(F.col("line").cast("string").alias("value")) \
             .write.mode("overwrite").text(os.path.join(a.output, "clean"))
     else:
-        clean.drop("doc", "file", "lineno", "body", "blank").write.mode("overwrite") \
-            .parquet(os.path.join(a.output, "clean"))
+        # Every column of the input, in its order (the worker only saw the text and id).
+        table.join(removed_df, "doc", "left_anti").orderBy("doc").select(*columns) \
+            .write.mode("overwrite").parquet(os.path.join(a.output, "clean"))
     # The summary of the report (scan's names and meanings), and what a cleanup removes.
     if report is not None:
         summary = dict(report["summary"])

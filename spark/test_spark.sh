@@ -151,7 +151,7 @@ cmp "$work/scan-parquet.json" "$work/parquet/report.json" || {
   diff <(head -c 3000 "$work/scan-parquet.json") <(head -c 3000 "$work/parquet/report.json") \
     | head -40
   echo "report.json differs from dupsift scan's report of the Parquet table"; exit 1; }
-python - "$work/scan-parquet.json" "$work/parquet" <<'PY'
+python - "$work/scan-parquet.json" "$work/parquet" "$work/corpus.parquet" <<'PY'
 import glob, json, re, sys
 import pyarrow.parquet as pq
 scan = json.load(open(sys.argv[1]))
@@ -161,9 +161,17 @@ named = [d for c in scan["clusters"] for d in [c["kept"]] + [m["doc"] for m in c
 assert named, "some row without an id should be in a cluster, named FILE:ROW"
 removed = {json.loads(l)["id"] for l in open(sys.argv[2] + "/removed.jsonl")}
 assert removed == {m["doc"] for c in scan["clusters"] for m in c["members"]}
-clean = [i for f in glob.glob(sys.argv[2] + "/clean/*.parquet")
-         for i in pq.read_table(f).column("n").to_pylist()]
-assert len(clean) == scan["summary"]["documents"] - len(removed)
+# The kept rows, every column, in input order.
+table = pq.read_table(sys.argv[3])
+name = sys.argv[3]
+want = [(i, n) for row, (i, n) in enumerate(zip(table.column("id").to_pylist(),
+                                                 table.column("n").to_pylist()), 1)
+        if (i if i is not None else f"{name}:{row}") not in removed]
+parts = [pq.read_table(f) for f in sorted(glob.glob(sys.argv[2] + "/clean/*.parquet"))]
+assert all(p.schema.names == table.schema.names for p in parts), parts[0].schema
+clean = [(i, n) for p in parts
+         for i, n in zip(p.column("id").to_pylist(), p.column("n").to_pylist())]
+assert clean == want, (len(clean), len(want))
 print(f"Parquet: report.json byte-identical to dupsift scan's of the table "
       f"({len(scan['clusters'])} clusters, {len(named)} rows named FILE:ROW among them), "
       f"{len(clean)} rows in clean/")
