@@ -250,12 +250,14 @@ pub enum CorpusError {
         source: std::io::Error,
     },
     /// A document could not be read back identically: the input changed during the run.
-    #[error("{}", changed_message(.path, *.line))]
+    #[error("{}", changed_message(.path, *.line, *.row))]
     Changed {
         /// Display name of the input.
         path: String,
         /// 1-based JSONL line or Parquet row, or 0 for a whole-file document.
         line: u64,
+        /// `line` is a Parquet row.
+        row: bool,
     },
     /// Standard input could not be copied to a temporary file.
     #[error("cannot copy standard input to a temporary file: {source}")]
@@ -274,12 +276,13 @@ pub enum CorpusError {
     },
 }
 
-fn changed_message(path: &str, line: u64) -> String {
+fn changed_message(path: &str, line: u64, row: bool) -> String {
+    let unit = if row { "row" } else { "line" };
     if line == 0 {
         format!("{path} changed while being processed: it could not be read back identically")
     } else {
         format!(
-            "{path} changed while being processed: line {line} could not be read back identically"
+            "{path} changed while being processed: {unit} {line} could not be read back identically"
         )
     }
 }

@@ -842,8 +842,12 @@ mod tests {
         write(t.path(), "a.parquet", &table(50, 10, Compression::SNAPPY));
         let err = c.reread(&[last], &opts, |_, _| {}).expect_err("changed");
         assert!(
-            matches!(&err, CorpusError::Changed { path, line: 100 } if path == "a.parquet"),
+            matches!(&err, CorpusError::Changed { path, line: 100, row: true } if path == "a.parquet"),
             "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "a.parquet changed while being processed: row 100 could not be read back identically"
         );
         // Other row groups: the row is elsewhere.
         write(t.path(), "a.parquet", &table(100, 25, Compression::SNAPPY));

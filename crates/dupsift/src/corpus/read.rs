@@ -360,10 +360,14 @@ pub(super) fn reread(
                 f(i, d);
                 Ok(())
             }
-            Decoded::Skip(_) | Decoded::Blank => Err(CorpusError::Changed {
-                path: corpus.sources[loc.source as usize].name.clone(),
-                line: loc.line,
-            }),
+            Decoded::Skip(_) | Decoded::Blank => {
+                let src = &corpus.sources[loc.source as usize];
+                Err(CorpusError::Changed {
+                    path: src.name.clone(),
+                    line: loc.line,
+                    row: src.format == Format::Parquet,
+                })
+            }
         }
     })
 }
@@ -428,6 +432,7 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
         CorpusError::Changed {
             path: self.src.name.clone(),
             line: loc.line,
+            row: self.src.format == Format::Parquet,
         }
     }
 
@@ -1136,7 +1141,7 @@ mod tests {
         );
         let err = reread_all(&c, &[loc_of(0, 50)], &opts).expect_err("changed");
         assert!(
-            matches!(&err, CorpusError::Changed { path, line: 50 } if path == "a.jsonl"),
+            matches!(&err, CorpusError::Changed { path, line: 50, row: false } if path == "a.jsonl"),
             "{err}"
         );
         assert!(err.to_string().contains("a.jsonl"), "{err}");
@@ -1165,7 +1170,7 @@ mod tests {
         std::fs::write(&d, b"").expect("write");
         let err = reread_all(&c, &[loc_of(2, 0)], &opts).expect_err("changed");
         assert!(
-            matches!(&err, CorpusError::Changed { path, line: 0 } if path == "d.txt"),
+            matches!(&err, CorpusError::Changed { path, line: 0, .. } if path == "d.txt"),
             "{err}"
         );
         assert_eq!(
