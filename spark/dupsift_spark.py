@@ -126,7 +126,7 @@ def list_inputs(spark, inputs, fmt):
             uri = uri_key(c.getPath().toUri())
             rel = uri[len(root):] if uri.startswith(root) else c.getPath().getName()
             name = rel if single_dir else arg.rstrip("/") + "/" + rel
-            if fmt == "parquet" and not rel.endswith(".parquet"):
+            if fmt == "parquet" and not rel.lower().endswith((".parquet", ".parq")):
                 continue
             if fmt == "jsonl" and not rel.endswith(JSONL_SUFFIXES):
                 problems.append((name, "not JSONL: the Spark job reads JSONL or Parquet files"))
