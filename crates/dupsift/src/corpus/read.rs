@@ -439,28 +439,12 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
     /// Hands a record read back to every index wanting it. `run` holds the indices (into
     /// `locs`) of one location.
     fn emit(&mut self, run: &[usize], loc: DocLoc, bytes: Vec<u8>) -> Result<(), CorpusError> {
-        if let Some((&last, rest)) = run.split_last() {
-            for &i in rest {
-                let bytes = bytes.clone();
-                (self.f)(
-                    i,
-                    RawRecord {
-                        loc,
-                        bytes,
-                        row: None,
-                    },
-                )?;
-            }
-            (self.f)(
-                last,
-                RawRecord {
-                    loc,
-                    bytes,
-                    row: None,
-                },
-            )?;
-        }
-        Ok(())
+        let rec = RawRecord {
+            loc,
+            bytes,
+            row: None,
+        };
+        self.emit_record(run, rec)
     }
 
     fn text(&mut self, group: &[usize]) -> Result<(), CorpusError> {
