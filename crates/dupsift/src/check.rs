@@ -15,7 +15,7 @@ use crate::ranges::union_lengths;
 use crate::result::{ScanResult, round4};
 
 mod files;
-pub use files::{AgainstError, BaselineError, open_against};
+pub use files::{AgainstError, BaselineError, check_against, open_against};
 
 /// Limits of a check. No limit at all means any finding fails.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -34,6 +34,7 @@ use crate::result::{ScanResult, round4};
 mod annotate;
 mod output;
 mod parquet;
+mod table;
 pub use crate::plan::{
     Annotate, CLUSTER_FIELD, CLUSTER_SIZE_FIELD, Cut, DUPLICATE_OF_FIELD, Plan, Reason, Removal,
     StripPassages, Totals, plan, totals,
@@ -43,6 +44,7 @@ pub use output::{
     Cleanup, OutputError, check, check_annotate, check_options, check_output, check_strip, dry_run,
     place, run,
 };
+pub use table::{CleanedTable, table};
 
 /// How a cleanup is done: what it cuts, how it writes, and what it is told to refuse.
 #[derive(Clone)]
@@ -66,8 +68,9 @@ pub struct CleanOptions<'a> {
     pub force: bool,
     /// Called after each file of the cleaned corpus is written (not the manifest nor
     /// `report.json`), with the number written so far: for progress, or for a test that
-    /// interrupts a run part-way.
-    pub on_file_written: Option<&'a dyn Fn(u64)>,
+    /// interrupts a run part-way. `Sync`, so that a host can run the cleanup on a thread of
+    /// its own.
+    pub on_file_written: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
 impl CleanOptions<'_> {
@@ -117,7 +120,7 @@ impl std::fmt::Debug for CleanOptions<'_> {
 /// Counts the files written and tells [`CleanOptions::on_file_written`].
 struct Written<'a> {
     count: u64,
-    hook: Option<&'a dyn Fn(u64)>,
+    hook: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
 impl Written<'_> {
@@ -226,6 +229,9 @@ pub enum CleanError {
         /// The error.
         error: io::Error,
     },
+    /// [`table`] was given the scan of something else than one Arrow table in memory.
+    #[error("only the scan of one Arrow table in memory is cleaned into a table")]
+    NotATable,
     /// The finished output could not be renamed into place.
     #[error("moving the output to {}", path.display())]
     Place {
@@ -277,7 +283,11 @@ fn output_name(name: &str, format: Format, input: Compression, output: Compressi
             Format::Jsonl => "stdin.jsonl",
             Format::Text => "stdin.txt",
             Format::Parquet => "stdin.parquet",
+            Format::Arrow => "table.parquet",
         })
+    } else if format == Format::Arrow && !Format::from_name(name).is_table() {
+        // A table in memory is written as Parquet.
+        safe_relative(&format!("{name}.parquet"))
     } else {
         safe_relative(name)
     };
@@ -430,6 +440,34 @@ struct Records<'a> {
     annotations: Option<Annotations<'a>>,
 }
 
+impl<'a> Records<'a> {
+    fn new(result: &'a ScanResult, plan: &'a Plan, options: &'a CleanOptions) -> Records<'a> {
+        Records {
+            plan,
+            bytes: &result.docs.bytes,
+            text_field: &options.text_field,
+            annotations: (options.annotate != Annotate::None)
+                .then(|| Annotations::new(result, options.annotate)),
+        }
+    }
+}
+
+/// The document read from line (or row) `line` of source `source`, if the scan took one from
+/// there: a binary search of the documents of that source.
+fn doc_finder(result: &ScanResult, source: u32) -> impl Fn(u64) -> Option<u32> + '_ {
+    let docs = &result.docs;
+    // Documents of an index (below `prior`) come first and are in no input.
+    let prior = result.prior as usize;
+    let first = prior + docs.locs[prior..].partition_point(|l| l.source < source);
+    move |line: u64| -> Option<u32> {
+        let i = first + docs.locs[first..].partition_point(|l| (l.source, l.line) < (source, line));
+        docs.locs
+            .get(i)
+            .filter(|l| l.source == source && l.line == line)
+            .map(|_| i as u32)
+    }
+}
+
 impl Records<'_> {
     /// The line to write for document `d`, read as `line` (with its line ending) at line
     /// `number` of the source `name`, and the bytes of text it holds.
@@ -487,13 +525,7 @@ pub fn write(
 ) -> Result<Totals, CleanError> {
     check_annotate(result, options.annotate)?;
     let compress = options.compress;
-    let records = Records {
-        plan,
-        bytes: &result.docs.bytes,
-        text_field: &options.text_field,
-        annotations: (options.annotate != Annotate::None)
-            .then(|| Annotations::new(result, options.annotate)),
-    };
+    let records = Records::new(result, plan, options);
     let mut written = Written {
         count: 0,
         hook: options.on_file_written,
@@ -507,22 +539,13 @@ pub fn write(
     for (index, src) in corpus.sources.iter().enumerate() {
         // Parquet compresses its own pages, as the input does: `--compress` is for the others.
         let codec = match src.format {
-            Format::Parquet => Compression::None,
+            Format::Parquet | Format::Arrow => Compression::None,
             _ => compress.unwrap_or(src.compression),
         };
         let tally = std::cell::Cell::new(0);
         let src_path = Path::new(&src.name);
         // Documents of an index (below `prior`) come first and are in no input.
-        let prior = result.prior as usize;
-        let first = prior + docs.locs[prior..].partition_point(|l| l.source < index as u32);
-        let doc_at = |line: u64| -> Option<u32> {
-            let i = first
-                + docs.locs[first..].partition_point(|l| (l.source, l.line) < (index as u32, line));
-            docs.locs
-                .get(i)
-                .filter(|l| l.source == index as u32 && l.line == line)
-                .map(|_| i as u32)
-        };
+        let doc_at = doc_finder(result, index as u32);
         if src.format == Format::Text && doc_at(0).is_none() {
             // Not a document (binary, empty, too large, corrupt): copied through exactly as it
             // is on disk, so a cleanup never loses what it did not judge.
@@ -541,6 +564,11 @@ pub fn write(
                 continue;
             }
             totals.bytes_out += parquet::write(src, &doc_at, &records, &result.skipped, &out_path)?;
+            written.one();
+            continue;
+        }
+        if src.format == Format::Arrow {
+            totals.bytes_out += parquet::write_table(src, &doc_at, &records, &out_path)?;
             written.one();
             continue;
         }
@@ -600,7 +628,7 @@ pub fn write(
                 sink.finish().map_err(io_err(&out_path))?;
                 written.one();
             }
-            Format::Parquet => unreachable!("written above"),
+            Format::Parquet | Format::Arrow => unreachable!("written above"),
         }
     }
     for (path, name) in &corpus.rejected {
@@ -650,33 +678,47 @@ fn copy_through(from: &Path, to: &Path, written: &mut Written) -> Result<(), Cle
     }
 }
 
-/// One line of `manifest.jsonl`.
-#[derive(serde::Serialize)]
-struct ManifestLine<'a> {
-    id: &'a str,
-    source: &'a str,
-    line: Option<u64>,
-    reason: Reason,
-    duplicate_of: &'a str,
-    similarity: Option<f64>,
-    bytes: u64,
+/// One line of `manifest.jsonl`: a document removed, or a range cut from a document kept.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ManifestEntry<'a> {
+    /// The document's id.
+    pub id: &'a str,
+    /// The input it was read from (its display name).
+    pub source: &'a str,
+    /// Its 1-based line (JSONL) or row (Parquet, Arrow); `None` for a whole file.
+    pub line: Option<u64>,
+    /// Why it (or the range) goes.
+    pub reason: Reason,
+    /// The kept document of its cluster, or the document keeping the passage.
+    pub duplicate_of: &'a str,
+    /// Similarity to that document (a passage's identity for a cut), rounded to 4 decimals.
+    pub similarity: Option<f64>,
+    /// Bytes removed.
+    pub bytes: u64,
+    /// The passage cut (its index in the report).
     #[serde(skip_serializing_if = "Option::is_none")]
-    passage: Option<usize>,
+    pub passage: Option<usize>,
+    /// First byte cut, in the document's text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    start: Option<u64>,
+    pub start: Option<u64>,
+    /// One past the last byte cut.
     #[serde(skip_serializing_if = "Option::is_none")]
-    end: Option<u64>,
+    pub end: Option<u64>,
 }
 
-fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), CleanError> {
+/// Hands `f` every entry of the manifest of `plan`: removals and cuts interleaved in document
+/// order (a document's removal, then its cuts in byte order). Stops at `f`'s first error.
+pub fn manifest<E>(
+    result: &ScanResult,
+    plan: &Plan,
+    mut f: impl FnMut(&ManifestEntry<'_>) -> Result<(), E>,
+) -> Result<(), E> {
     let docs = &result.docs;
-    let mut w = io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
     let loc = |d: u32| -> (&str, Option<u64>) {
         let l: DocLoc = docs.locs[d as usize];
         let name = result.corpus.sources[l.source as usize].name.as_str();
         (name, (l.line > 0).then_some(l.line))
     };
-    // Removals and cuts interleaved in document order.
     let mut docs_touched: Vec<u32> = plan
         .removed
         .keys()
@@ -688,7 +730,7 @@ fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), C
     for d in docs_touched {
         let (source, line) = loc(d);
         if let Some(r) = plan.removed.get(&d) {
-            let entry = ManifestLine {
+            f(&ManifestEntry {
                 id: docs.id(d),
                 source,
                 line,
@@ -699,12 +741,10 @@ fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), C
                 passage: None,
                 start: None,
                 end: None,
-            };
-            serde_json::to_writer(&mut w, &entry).map_err(|e| io_err(path)(e.into()))?;
-            w.write_all(b"\n").map_err(io_err(path))?;
+            })?;
         }
         for c in plan.cuts.get(&d).into_iter().flatten() {
-            let entry = ManifestLine {
+            f(&ManifestEntry {
                 id: docs.id(d),
                 source,
                 line,
@@ -715,11 +755,18 @@ fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), C
                 passage: Some(c.passage),
                 start: Some(c.bytes.start),
                 end: Some(c.bytes.end),
-            };
-            serde_json::to_writer(&mut w, &entry).map_err(|e| io_err(path)(e.into()))?;
-            w.write_all(b"\n").map_err(io_err(path))?;
+            })?;
         }
     }
+    Ok(())
+}
+
+fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), CleanError> {
+    let mut w = io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
+    manifest(result, plan, |entry| {
+        serde_json::to_writer(&mut w, entry).map_err(|e| io_err(path)(e.into()))?;
+        w.write_all(b"\n").map_err(io_err(path))
+    })?;
     let file = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
     file.sync_all().map_err(io_err(path))
 }

@@ -8,6 +8,8 @@
 #[path = "lib/util.rs"]
 mod util;
 
+#[path = "lib/arrow.rs"]
+mod arrow;
 #[path = "lib/check.rs"]
 mod check;
 #[path = "lib/clean.rs"]

@@ -47,7 +47,9 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
         annotate: args.annotate(),
         compress: args.compress.map(Into::into),
         force: args.force,
-        on_file_written: abort_after.is_some().then_some(&abort as &dyn Fn(u64)),
+        on_file_written: abort_after
+            .is_some()
+            .then_some(&abort as &(dyn Fn(u64) + Sync)),
         ..CleanOptions::new(&args.common.paths, &scan)
     };
     // What the flags and the named inputs alone show cannot work must not cost a scan.

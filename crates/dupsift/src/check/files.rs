@@ -44,6 +44,18 @@ pub enum AgainstError {
 /// thing to fix.
 pub fn open_against(path: &Path, params: &ParamsBuilder) -> Result<Index, AgainstError> {
     let index = Index::load(path)?;
+    check_against(&index, path, params)?;
+    Ok(index)
+}
+
+/// Refuses to scan against `index` (read from `path`) with `params` what [`open_against`]
+/// refuses: a keep policy but `first`, `--prefer`, estimated verification, parameters that
+/// disagree with the index's.
+pub fn check_against(
+    index: &Index,
+    path: &Path,
+    params: &ParamsBuilder,
+) -> Result<(), AgainstError> {
     if params.keep != KeepPolicy::First {
         return Err(AgainstError::Keep);
     }
@@ -54,7 +66,7 @@ pub fn open_against(path: &Path, params: &ParamsBuilder) -> Result<Index, Agains
         return Err(AgainstError::Estimate);
     }
     index.check_params(&params.build()?, path)?;
-    Ok(index)
+    Ok(())
 }
 
 /// Why a baseline file cannot be used.

@@ -176,7 +176,7 @@ pub fn check(result: &ScanResult, options: &CleanOptions) -> Result<(), CleanErr
 }
 
 /// What `options` remove and cut: nothing when annotating only.
-fn decide(result: &ScanResult, options: &CleanOptions) -> Plan {
+pub(super) fn decide(result: &ScanResult, options: &CleanOptions) -> Plan {
     match options.annotate {
         Annotate::Only => Plan::default(),
         Annotate::None | Annotate::Kept => plan(result, options.strip_passages),

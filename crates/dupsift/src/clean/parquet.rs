@@ -8,6 +8,9 @@
 //! malformed JSONL lines; a row group that cannot be read is reported by the scan, and what
 //! could be read is written.
 //!
+//! An Arrow table in memory is cleaned the same way, batch by batch, into batches for the
+//! caller or a Parquet file.
+//!
 //! This module writes one file; it must not decide what is removed or cut.
 
 use std::fs::File;
@@ -63,17 +66,7 @@ pub(super) fn write(
     .map_err(|_| changed())?;
     let text = ColumnPath::find(meta.schema(), records.text_field).ok_or_else(changed)?;
     let extra = annotation_fields(records.annotations.as_ref().map(|a| a.mode()));
-    if let Some(a) = &records.annotations
-        && let Some(f) = extra
-            .iter()
-            .find(|f| meta.schema().field_with_name(f.name()).is_ok())
-    {
-        return Err(CleanError::ColumnExists {
-            path: src.name.clone(),
-            field: annotation_name(f.name()),
-            flag: a.mode().flag(),
-        });
-    }
+    refuse_annotated(src, meta.schema(), &extra, records)?;
     let schema = Arc::new(with_fields(meta.schema(), extra));
     if let Some(dir) = out_path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -129,6 +122,101 @@ pub(super) fn write(
     let out = writer.into_inner().map_err(write_err)?;
     out.sync_all().map_err(io_err(out_path))?;
     Ok(bytes_out)
+}
+
+/// The rows of an Arrow table in memory (source `src`) as a cleanup keeps them, a batch of
+/// at most [`BATCH_ROWS`] rows at a time handed to `emit` with the schema written (the table's
+/// with the annotation columns). Returns the schema and the bytes of text kept.
+pub(super) fn mirror_table(
+    src: &Source,
+    doc_at: &dyn Fn(u64) -> Option<u32>,
+    records: &Records,
+    mut emit: impl FnMut(&Arc<Schema>, RecordBatch) -> Result<(), CleanError>,
+) -> Result<(Arc<Schema>, u64), CleanError> {
+    let changed = || CleanError::Changed {
+        path: src.name.clone(),
+    };
+    let table = src.table.as_ref().ok_or_else(changed)?;
+    let text = ColumnPath::find(table.schema(), records.text_field).ok_or_else(changed)?;
+    let extra = annotation_fields(records.annotations.as_ref().map(|a| a.mode()));
+    refuse_annotated(src, table.schema(), &extra, records)?;
+    let schema = Arc::new(with_fields(table.schema(), extra));
+    let mut bytes_out = 0u64;
+    let mut row = 1u64;
+    for batch in table.batches() {
+        for first in (0..batch.num_rows()).step_by(BATCH_ROWS) {
+            let slice = batch.slice(first, BATCH_ROWS.min(batch.num_rows() - first));
+            let n = slice.num_rows() as u64;
+            let kept = mirror(&slice, row, &text, doc_at, records, &schema, &mut bytes_out)
+                .map_err(|_| changed())?;
+            emit(&schema, kept)?;
+            row += n;
+        }
+    }
+    Ok((schema, bytes_out))
+}
+
+/// Writes the cleanup of an Arrow table in memory (source `src`) to `out_path` as Parquet,
+/// with the writer's default settings. Returns the bytes of text written.
+pub(super) fn write_table(
+    src: &Source,
+    doc_at: &dyn Fn(u64) -> Option<u32>,
+    records: &Records,
+    out_path: &Path,
+) -> Result<u64, CleanError> {
+    if let Some(dir) = out_path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out_path)
+        .map_err(io_err(out_path))?;
+    let write_err =
+        |e: parquet::errors::ParquetError| io_err(out_path)(std::io::Error::other(e.to_string()));
+    let mut writer: Option<ArrowWriter<File>> = None;
+    let mut out = Some(out);
+    let (schema, bytes) = mirror_table(src, doc_at, records, |schema, batch| {
+        if writer.is_none()
+            && let Some(file) = out.take()
+        {
+            writer = Some(ArrowWriter::try_new(file, schema.clone(), None).map_err(write_err)?);
+        }
+        match writer.as_mut() {
+            Some(w) => w.write(&batch).map_err(write_err),
+            None => Ok(()),
+        }
+    })?;
+    // A table without rows still gets its (empty) file, with its schema.
+    let writer = match (writer, out) {
+        (Some(w), _) => w,
+        (None, Some(file)) => ArrowWriter::try_new(file, schema, None).map_err(write_err)?,
+        (None, None) => return Err(io_err(out_path)(std::io::Error::other("no output file"))),
+    };
+    let file = writer.into_inner().map_err(write_err)?;
+    file.sync_all().map_err(io_err(out_path))?;
+    Ok(bytes)
+}
+
+/// Refuses to annotate a table that already has a column the annotation adds.
+fn refuse_annotated(
+    src: &Source,
+    schema: &Schema,
+    extra: &[Field],
+    records: &Records,
+) -> Result<(), CleanError> {
+    if let Some(a) = &records.annotations
+        && let Some(f) = extra
+            .iter()
+            .find(|f| schema.field_with_name(f.name()).is_ok())
+    {
+        return Err(CleanError::ColumnExists {
+            path: src.name.clone(),
+            field: annotation_name(f.name()),
+            flag: a.mode().flag(),
+        });
+    }
+    Ok(())
 }
 
 /// The batch of rows `first`.. as written: removed rows dropped, cuts applied to the text

@@ -779,6 +779,7 @@ mod tests {
             format: Format::Jsonl,
             compression: Compression::None,
             size: 0,
+            table: None,
         }
     }
 

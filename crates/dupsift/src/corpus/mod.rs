@@ -18,6 +18,8 @@
 //! records, and [`Corpus::decode`] turns records into documents, in parallel at the caller's
 //! choice.
 
+mod arrow;
+pub use arrow::{ArrowTable, MissingIds, SchemaMismatch};
 mod jsonl;
 pub use jsonl::{FieldNames, Record, decode_fields, decode_record, iso8601_seconds};
 mod open;
@@ -89,6 +91,9 @@ pub enum Format {
     Jsonl,
     /// A Parquet table; one document per row.
     Parquet,
+    /// An Arrow table in memory, handed over by the caller ([`Corpus::from_arrow`]); one
+    /// document per row, as for Parquet.
+    Arrow,
 }
 
 impl Format {
@@ -122,15 +127,24 @@ pub struct Source {
     pub format: Format,
     /// How the content is compressed.
     pub compression: Compression,
-    /// Bytes on disk (compressed size for compressed sources), for progress reporting.
+    /// Bytes on disk (compressed size for compressed sources; the buffers of an Arrow table),
+    /// for progress reporting.
     pub size: u64,
+    /// The table of an [`Format::Arrow`] source; `None` for files.
+    pub table: Option<std::sync::Arc<ArrowTable>>,
 }
 
 impl Format {
     /// Whether documents of this format are records with fields (JSONL lines, Parquet rows),
     /// rather than whole files.
     pub fn has_records(self) -> bool {
-        matches!(self, Format::Jsonl | Format::Parquet)
+        matches!(self, Format::Jsonl | Format::Parquet | Format::Arrow)
+    }
+
+    /// Whether a record's [`DocLoc::line`] is a row of a table (Parquet or Arrow) rather than
+    /// a line of a file.
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Parquet | Format::Arrow)
     }
 }
 
@@ -346,6 +360,26 @@ impl Corpus {
         let src = &self.sources[index];
         let file = std::fs::File::open(&src.path)?;
         open::decompress(file, src.compression, None, tally)
+    }
+
+    /// A corpus of one Arrow table in memory, named `name` (in skipped entries, and in the ids
+    /// of rows without one when `table` names them `NAME:ROW`). Its buffers are shared, not
+    /// copied.
+    pub fn from_arrow(name: &str, table: ArrowTable) -> Corpus {
+        let size = table.memory_size();
+        Corpus {
+            sources: vec![Source {
+                path: PathBuf::from(name),
+                name: name.to_owned(),
+                format: Format::Arrow,
+                compression: Compression::None,
+                size,
+                table: Some(std::sync::Arc::new(table)),
+            }],
+            skipped: Vec::new(),
+            rejected: Vec::new(),
+            _spool: None,
+        }
     }
 
     /// Walks the inputs. `-` means standard input, which is copied to a temporary file so it can

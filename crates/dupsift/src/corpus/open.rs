@@ -145,6 +145,7 @@ pub(super) fn probe_file(path: &Path, name: String) -> Result<Source, Skipped> {
         name,
         compression,
         size: meta.len(),
+        table: None,
     })
 }
 
@@ -166,6 +167,7 @@ pub(super) fn spool_stdin(input: &mut impl Read) -> Result<(NamedTempFile, Sourc
         format: Format::Text,
         compression,
         size,
+        table: None,
     };
     if head[..n].starts_with(PARQUET_MAGIC) {
         source.format = Format::Parquet;

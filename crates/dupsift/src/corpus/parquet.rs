@@ -10,7 +10,7 @@
 //!   reader itself, become reasons; rows read before the damage stay.
 //! - Memory is bounded by one Arrow batch (about `batch_bytes` of text), as for JSONL.
 //! - A row decodes to the same document on the first read and when read back: both go
-//!   through [`Columns::row`].
+//!   through [`Columns::rows`].
 //!
 //! This module must not normalise or tokenise text.
 
@@ -239,21 +239,19 @@ fn rank_at(array: &dyn Array, i: usize) -> Option<f64> {
     .filter(|v| v.is_finite())
 }
 
-/// The columns of one Parquet file that a read decodes, found once per file.
+/// The columns of one table (a Parquet file or an Arrow table in memory) that a read decodes,
+/// found once per table.
 pub(crate) struct Columns {
     pub text: ColumnPath,
     pub id: Option<ColumnPath>,
     pub rank: Option<ColumnPath>,
-    /// The leaves to decode.
-    pub mask: ProjectionMask,
 }
 
 impl Columns {
-    /// Finds the text, id and rank columns of `meta`'s schema, or says why the file cannot be
-    /// read (no text column, or one of another type). A missing id column means `FILE:ROW`
-    /// ids; a missing rank column ranks every row last.
-    pub(crate) fn resolve(meta: &ArrowReaderMetadata, opts: &ReadOptions) -> Result<Self, String> {
-        let schema = meta.schema();
+    /// Finds the text, id and rank columns of `schema`, or says why the table cannot be read
+    /// (no text column, or one of another type). A missing id column means `NAME:ROW` ids; a
+    /// missing rank column ranks every row last.
+    pub(crate) fn find(schema: &Schema, opts: &ReadOptions) -> Result<Self, String> {
         let text = ColumnPath::find(schema, &opts.text_field)
             .ok_or_else(|| format!("no {:?} column", opts.text_field))?;
         if !text_type_ok(&text.data_type) {
@@ -267,18 +265,17 @@ impl Columns {
             .rank_field
             .as_deref()
             .and_then(|f| ColumnPath::find(schema, f));
-        let names: Vec<String> = [Some(&text), id.as_ref(), rank.as_ref()]
+        Ok(Columns { text, id, rank })
+    }
+
+    /// The leaves of `meta`'s file that hold these columns: all a Parquet read decodes.
+    fn projection(&self, meta: &ArrowReaderMetadata) -> ProjectionMask {
+        let names: Vec<String> = [Some(&self.text), self.id.as_ref(), self.rank.as_ref()]
             .into_iter()
             .flatten()
             .map(ColumnPath::dotted)
             .collect();
-        let mask = projection(meta, &names);
-        Ok(Columns {
-            text,
-            id,
-            rank,
-            mask,
-        })
+        projection(meta, &names)
     }
 
     /// The documents of `batch` (rows `first_row`.. of the file, 1-based, in row group
@@ -401,14 +398,14 @@ pub(crate) enum OpenError {
 /// Rows per Arrow batch for row group `group`: about `batch_bytes` of text.
 fn batch_rows(
     meta: &ArrowReaderMetadata,
-    cols: &Columns,
+    mask: &ProjectionMask,
     group: usize,
     batch_bytes: usize,
 ) -> usize {
     let rg = meta.metadata().row_group(group);
     let descr = meta.parquet_schema();
     let text_bytes: i64 = (0..descr.num_columns())
-        .filter(|&l| cols.mask.leaf_included(l))
+        .filter(|&l| mask.leaf_included(l))
         .map(|l| rg.column(l).uncompressed_size())
         .sum();
     let rows = rg.num_rows().max(1);
@@ -431,6 +428,8 @@ pub(crate) struct Table {
     file: File,
     meta: ArrowReaderMetadata,
     cols: Columns,
+    /// The leaves of `cols`.
+    mask: ProjectionMask,
     /// The 1-based first row of each row group, and one past the last row.
     starts: Vec<u64>,
 }
@@ -444,12 +443,14 @@ impl Table {
             Err(OpenError::Io(e)) => return Err(FileProblem::Io(e)),
             Err(OpenError::Format(r)) => return Err(FileProblem::Reason(r)),
         };
-        let cols = Columns::resolve(&meta, opts).map_err(FileProblem::Reason)?;
+        let cols = Columns::find(meta.schema(), opts).map_err(FileProblem::Reason)?;
+        let mask = cols.projection(&meta);
         let starts = group_starts(&meta);
         Ok(Table {
             file,
             meta,
             cols,
+            mask,
             starts,
         })
     }
@@ -477,6 +478,7 @@ pub(crate) fn read_all(
         file,
         meta,
         cols,
+        mask,
         starts,
     } = Table::open(src, opts)?;
     for group in 0..meta.metadata().num_row_groups() {
@@ -487,8 +489,8 @@ pub(crate) fn read_all(
             let input = file.try_clone().map_err(|e| e.to_string())?;
             let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone())
                 .with_row_groups(vec![group])
-                .with_projection(cols.mask.clone())
-                .with_batch_size(batch_rows(&meta, &cols, group, opts.batch_bytes))
+                .with_projection(mask.clone())
+                .with_batch_size(batch_rows(&meta, &mask, group, opts.batch_bytes))
                 .build()
                 .map_err(|e| e.to_string())?;
             for batch in reader {
@@ -578,6 +580,7 @@ pub(crate) fn read_rows(
         file,
         meta,
         cols,
+        mask,
         starts,
     } = table;
     let start = starts[group];
@@ -600,9 +603,9 @@ pub(crate) fn read_rows(
         let input = file.try_clone().map_err(|e| e.to_string())?;
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone())
             .with_row_groups(vec![group])
-            .with_projection(cols.mask.clone())
+            .with_projection(mask.clone())
             .with_row_selection(RowSelection::from(selectors))
-            .with_batch_size(batch_rows(meta, cols, group, opts.batch_bytes))
+            .with_batch_size(batch_rows(meta, mask, group, opts.batch_bytes))
             .build()
             .map_err(|e| e.to_string())?;
         for batch in reader {

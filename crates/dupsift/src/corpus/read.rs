@@ -20,11 +20,11 @@ use memchr::memchr;
 
 use super::jsonl::{self, Line, LineReader, line_loc};
 use super::open::{self, io_reason, stream_reason};
-use super::parquet;
 use super::{
     Batch, Compression, Corpus, CorpusError, Decoded, DocLoc, Document, Format, RawRecord,
     ReadOptions, Skipped, Source,
 };
+use super::{arrow, parquet};
 
 /// Counted against `batch_bytes` for every record and skip on top of its bytes, so that batches
 /// of empty lines or of skips stay bounded in length.
@@ -108,6 +108,7 @@ pub(super) fn read_batches<E>(
             Format::Text => read_text(index, src, opts, progress, &tally, &mut out),
             Format::Jsonl => read_jsonl(index, src, opts, progress, &tally, &mut out),
             Format::Parquet => read_parquet(index, src, opts, progress, &tally, &mut out),
+            Format::Arrow => read_arrow(index, src, opts, progress, &tally, &mut out),
         };
         // Skipped or partly read sources still count as done for the progress bar.
         if let Some(rest) = src.size.checked_sub(tally.get()) {
@@ -293,6 +294,39 @@ fn read_parquet<E>(
     }
 }
 
+fn read_arrow<E>(
+    index: u32,
+    src: &Source,
+    opts: &ReadOptions,
+    progress: &AtomicU64,
+    tally: &Cell<u64>,
+    out: &mut Batcher<impl FnMut(Batch) -> Result<(), E>>,
+) -> Result<(), E> {
+    let Some(table) = &src.table else {
+        return out.skip(Skipped::file(
+            src.name.clone(),
+            "an Arrow source without its table".to_owned(),
+        ));
+    };
+    let mut failed = None;
+    let res = arrow::read_all(index, table, opts, progress, |row, rec| {
+        let res = match rec {
+            Ok(rec) => out.record(rec),
+            Err(reason) => out.skip(Skipped::at_line(src.name.clone(), row, reason)),
+        };
+        res.map_err(|e| failed = Some(e)).is_ok()
+    });
+    // The whole table counts as read (the progress bar counts its buffers).
+    tally.set(src.size);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match res {
+        Ok(()) => Ok(()),
+        Err(reason) => out.skip(Skipped::file(src.name.clone(), reason)),
+    }
+}
+
 /// See [`Corpus::decode`].
 pub(super) fn decode(corpus: &Corpus, rec: RawRecord, opts: &ReadOptions) -> Decoded {
     let Some(src) = corpus.sources.get(rec.loc.source as usize) else {
@@ -306,7 +340,7 @@ pub(super) fn decode(corpus: &Corpus, rec: RawRecord, opts: &ReadOptions) -> Dec
     match src.format {
         Format::Text => decode_text(src, rec),
         Format::Jsonl => jsonl::decode_line(src, rec, opts),
-        Format::Parquet => decode_row(src, rec),
+        Format::Parquet | Format::Arrow => decode_row(src, rec),
     }
 }
 
@@ -317,9 +351,10 @@ fn decode_row(src: &Source, rec: RawRecord) -> Decoded {
     // A string column holds valid UTF-8; a binary one may not.
     let lossy = std::str::from_utf8(&bytes).is_err();
     Decoded::Doc(Document {
-        id: row
-            .id
-            .unwrap_or_else(|| format!("{}:{}", src.name, loc.line)),
+        id: row.id.unwrap_or_else(|| match &src.table {
+            Some(table) => table.missing_id(&src.name, loc.line),
+            None => format!("{}:{}", src.name, loc.line),
+        }),
         loc,
         text: bytes,
         lossy,
@@ -365,7 +400,7 @@ pub(super) fn reread(
                 Err(CorpusError::Changed {
                     path: src.name.clone(),
                     line: loc.line,
-                    row: src.format == Format::Parquet,
+                    row: src.format.is_table(),
                 })
             }
         }
@@ -407,6 +442,7 @@ pub(super) fn reread_raw(
             (Format::Jsonl, Compression::None) => reader.seeking(group)?,
             (Format::Jsonl, _) => reader.streaming(group)?,
             (Format::Parquet, _) => reader.parquet(group)?,
+            (Format::Arrow, _) => reader.arrow(group)?,
         }
     }
     Ok(())
@@ -432,7 +468,7 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
         CorpusError::Changed {
             path: self.src.name.clone(),
             line: loc.line,
-            row: self.src.format == Format::Parquet,
+            row: self.src.format.is_table(),
         }
     }
 
@@ -573,6 +609,27 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
                 })?;
             if res.is_err() {
                 return Err(self.changed(loc));
+            }
+        }
+        Ok(())
+    }
+
+    /// An Arrow table in memory: a slice of a batch per row.
+    fn arrow(&mut self, group: &[usize]) -> Result<(), CorpusError> {
+        for (run, loc) in runs(self.locs, group) {
+            let table = self.src.table.as_ref().ok_or(CorpusError::InvalidLoc {
+                loc,
+                reason: "an Arrow source without its table",
+            })?;
+            match arrow::read_row(table, loc, self.opts) {
+                Some(Ok(rec)) => self.emit_record(run, rec)?,
+                Some(Err(_)) => return Err(self.changed(loc)),
+                None => {
+                    return Err(CorpusError::InvalidLoc {
+                        loc,
+                        reason: "no such row in the table",
+                    });
+                }
             }
         }
         Ok(())

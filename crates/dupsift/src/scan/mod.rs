@@ -34,7 +34,7 @@ pub mod pass1;
 mod sketch;
 mod sources;
 
-pub use pass1::index_documents;
+pub use pass1::{index_corpus, index_documents};
 pub use sketch::{Signed, Signer};
 pub use sources::excerpts;
 
@@ -68,8 +68,20 @@ pub fn scan_against(
     options: &ScanOptions,
     progress: &Progress,
 ) -> Result<ScanResult, ScanError> {
-    let params = &options.params;
     let corpus = Corpus::discover(inputs, &options.read)?;
+    scan_corpus(corpus, prior, options, progress)
+}
+
+/// Runs a scan of the documents of `prior` (an index), if any, followed by those of `corpus`
+/// (discovered from paths, or an Arrow table in memory: [`Corpus::from_arrow`]). The result
+/// owns the corpus, to read documents back.
+pub fn scan_corpus(
+    corpus: Corpus,
+    prior: Option<&Index>,
+    options: &ScanOptions,
+    progress: &Progress,
+) -> Result<ScanResult, ScanError> {
+    let params = &options.params;
     let pass1::Sketched {
         docs,
         keys,

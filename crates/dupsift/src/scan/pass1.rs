@@ -361,8 +361,19 @@ pub fn index_documents(
     progress: &Progress,
     index: &mut Index,
 ) -> Result<Vec<Skipped>, ScanError> {
+    let corpus = Corpus::discover(inputs, &options.read)?;
+    index_corpus(&corpus, options, progress, index)
+}
+
+/// [`index_documents`] of a corpus already discovered (or an Arrow table in memory:
+/// [`Corpus::from_arrow`]).
+pub fn index_corpus(
+    corpus: &Corpus,
+    options: &ScanOptions,
+    progress: &Progress,
+    index: &mut Index,
+) -> Result<Vec<Skipped>, ScanError> {
     let (params, read) = (&options.params, &options.read);
-    let corpus = Corpus::discover(inputs, read)?;
     let mut skipped = corpus.skipped.clone();
     if options.strict
         && let Some(s) = skipped.first()
@@ -372,7 +383,7 @@ pub fn index_documents(
     let hasher = MinHasher::with_scheme(params.num_perm, params.seed, params.scheme);
     progress.enter(Stage::Reading, corpus.total_size());
     read_documents(
-        &corpus,
+        corpus,
         read,
         options.strict,
         &mut skipped,

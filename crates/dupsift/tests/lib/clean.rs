@@ -2,9 +2,9 @@
 //! totals; refusals (a non-empty or overlapping output, cutting passages a scan did not look
 //! for); the file-written callback; a dry run that writes nothing.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use dupsift::clean::{
     self, Annotate, CleanError, CleanOptions, OutputError, Reason, StripPassages,
@@ -115,8 +115,9 @@ fn the_callback_sees_each_file_written() {
     let inputs = [c.path("in")];
     let scan_options = options(params(false));
     let result = scan(&inputs, &scan_options);
-    let seen = RefCell::new(Vec::new());
-    let note = |n: u64| seen.borrow_mut().push(n);
+    // The callback is `Sync` (a host may clean on a thread of its own).
+    let seen = Mutex::new(Vec::new());
+    let note = |n: u64| seen.lock().unwrap().push(n);
     let o = CleanOptions {
         on_file_written: Some(&note),
         ..CleanOptions::new(&inputs, &scan_options)
@@ -124,7 +125,10 @@ fn the_callback_sees_each_file_written() {
     clean::run(&result, &c.path("out"), &o).unwrap();
     let data_files = tree(&c.path("out")).len() - 2;
     assert_eq!(data_files, 3, "a.txt, d.txt, sub/empty.txt");
-    assert_eq!(*seen.borrow(), (1..=data_files as u64).collect::<Vec<_>>());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        (1..=data_files as u64).collect::<Vec<_>>()
+    );
 }
 
 #[test]
