@@ -14,7 +14,8 @@ import re
 import sys
 
 STRING = rb'"((?:[^"\\]|\\.)*)"'
-TSV_HEADER = b"cluster\tkept\tdoc\tsimilarity\texact\tbytes\n"
+# The table's first columns; later ones (component, ...) may follow.
+TSV_HEADER = b"cluster\tkept\tdoc\t"
 UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
 with open(sys.argv[1], "rb") as f:
     text = f.read()  # bytes: a str of non-ASCII text would take up to four times as much
@@ -25,7 +26,8 @@ if text.startswith(TSV_HEADER):
         return escaped.sub(lambda m: UNESCAPE[m.group()], field) if "\\" in field else field
 
     clusters = {}
-    for line in text[len(TSV_HEADER):].decode("utf-8").splitlines():
+    body = text[text.index(b"\n") + 1:]
+    for line in body.decode("utf-8").splitlines():
         c, kept, doc, _ = line.split("\t", 3)
         members = clusters.get(c)
         if members is None:
