@@ -1,0 +1,1 @@
+"""Drop-in replacements of other deduplication libraries' APIs, backed by dupsift's engine."""
