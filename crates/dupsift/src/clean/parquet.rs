@@ -68,17 +68,9 @@ pub(super) fn write(
     let extra = annotation_fields(records.annotations.as_ref().map(|a| a.mode()));
     refuse_annotated(src, meta.schema(), &extra, records)?;
     let schema = Arc::new(with_fields(meta.schema(), extra));
-    if let Some(dir) = out_path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    }
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(out_path)
-        .map_err(io_err(out_path))?;
+    let out = create_output(out_path)?;
     let props = properties(&meta);
-    let write_err =
-        |e: parquet::errors::ParquetError| io_err(out_path)(std::io::Error::other(e.to_string()));
+    let write_err = writer_error(out_path);
     let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(write_err)?;
     let mut bytes_out = 0u64;
     let mut row = 1u64;
@@ -164,16 +156,8 @@ pub(super) fn write_table(
     records: &Records,
     out_path: &Path,
 ) -> Result<u64, CleanError> {
-    if let Some(dir) = out_path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    }
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(out_path)
-        .map_err(io_err(out_path))?;
-    let write_err =
-        |e: parquet::errors::ParquetError| io_err(out_path)(std::io::Error::other(e.to_string()));
+    let out = create_output(out_path)?;
+    let write_err = writer_error(out_path);
     let mut writer: Option<ArrowWriter<File>> = None;
     let mut out = Some(out);
     let (schema, bytes) = mirror_table(src, doc_at, records, |schema, batch| {
@@ -196,6 +180,25 @@ pub(super) fn write_table(
     let file = writer.into_inner().map_err(write_err)?;
     file.sync_all().map_err(io_err(out_path))?;
     Ok(bytes)
+}
+
+/// Creates the file `out_path` (and its directories), which must not exist yet.
+fn create_output(out_path: &Path) -> Result<File, CleanError> {
+    if let Some(dir) = out_path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out_path)
+        .map_err(io_err(out_path))
+}
+
+/// A Parquet writer's error as the cleanup's, naming the file written.
+fn writer_error(
+    out_path: &Path,
+) -> impl Fn(parquet::errors::ParquetError) -> CleanError + Copy + '_ {
+    move |e| io_err(out_path)(std::io::Error::other(e.to_string()))
 }
 
 /// Refuses to annotate a table that already has a column the annotation adds.

@@ -55,6 +55,22 @@ fn schema() -> Arc<Schema> {
     ]))
 }
 
+/// The rows written as `t.parquet` in `c`, in row groups of 4.
+fn parquet_file(
+    c: &Corpus,
+    texts: &[Option<String>],
+    ids: &[Option<String>],
+) -> std::path::PathBuf {
+    let path = c.path("t.parquet");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema(), None).expect("writer");
+    for b in batches(texts, ids, 4) {
+        w.write(&b).expect("write");
+    }
+    w.close().expect("close");
+    path
+}
+
 fn json(r: &dupsift::ScanResult) -> String {
     let mut out = Vec::new();
     Report::new(r).write_json(&mut out).expect("json");
@@ -65,13 +81,7 @@ fn json(r: &dupsift::ScanResult) -> String {
 fn a_table_in_memory_reports_what_the_table_as_parquet_reports() {
     let (texts, ids) = rows();
     let c = Corpus::new();
-    let path = c.path("t.parquet");
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema(), None).expect("writer");
-    for b in batches(&texts, &ids, 4) {
-        w.write(&b).expect("write");
-    }
-    w.close().expect("close");
+    let path = parquet_file(&c, &texts, &ids);
     let opts = options(params(true));
     let from_file = scan(&[path], &opts);
     let name = from_file.corpus.sources[0].name.clone();
@@ -139,13 +149,7 @@ fn a_table_is_cleaned_as_its_parquet_file_is_mirrored() {
     use dupsift::clean::{self, CleanOptions};
     let (texts, ids) = rows();
     let c = Corpus::new();
-    let path = c.path("t.parquet");
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema(), None).expect("writer");
-    for b in batches(&texts, &ids, 4) {
-        w.write(&b).expect("write");
-    }
-    w.close().expect("close");
+    let path = parquet_file(&c, &texts, &ids);
     let opts = options(params(true));
     let from_file = scan(std::slice::from_ref(&path), &opts);
     let out = c.path("out");
