@@ -292,8 +292,9 @@ pub struct CommonArgs {
     #[arg(long, help_heading = "Input")]
     pub strict: bool,
 
-    /// Worker threads (0: one per core). Output is identical whatever the count.
-    #[arg(short = 'j', long, default_value_t = 0, help_heading = "Output")]
+    /// Worker threads (0: one per core; at most 8 per core, or 64). Output is identical
+    /// whatever the count.
+    #[arg(short = 'j', long, default_value_t = 0, value_parser = parse_threads, help_heading = "Output")]
     pub threads: usize,
 
     /// Print how long each stage took, and how many cores it kept busy, on standard error.
@@ -484,6 +485,17 @@ pub struct CleanArgs {
     /// cleaning).
     #[arg(long, value_name = "FILE", help_heading = "Cleanup")]
     pub report_html: Option<PathBuf>,
+}
+
+/// A thread count, refused when far above this machine's cores.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let threads: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a thread count: {s:?}"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    dupsift::options::check_threads(threads, cores).map_err(|e| e.to_string())?;
+    Ok(threads)
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

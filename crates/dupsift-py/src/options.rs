@@ -204,6 +204,9 @@ pub fn scan_options(p: &Params<'_, '_>) -> PyResult<Options> {
         scan.strict = v;
     }
     let threads = p.take("threads", "a non-negative int")?.unwrap_or(0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    dupsift::options::check_threads(threads, cores)
+        .map_err(|e| error(Kind::Parameter, format!("threads={threads}: {e}")))?;
     Ok(Options {
         scan,
         threads,

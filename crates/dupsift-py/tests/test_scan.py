@@ -930,3 +930,10 @@ def test_ctrl_c_interrupts_a_scan(tmp_path, source):
     # a 1/20 slice took part_seconds: the whole scan would have taken far longer than the
     # 1.5 s before the signal and the time to stop
     assert part_seconds * part > 1.5 + took + 5, (part_seconds, took)
+
+
+def test_thread_counts_far_above_the_cores_are_refused(table):
+    # (The limit is 8 per core, or 64: the engine counts the cores as Rust sees them.)
+    with pytest.raises(dupsift.ParameterError, match=r"threads=100000: 100000 threads on \d+ cores"):
+        dupsift.scan(table, threads=100_000)
+    assert dupsift.scan(table, threads=64).to_json() == dupsift.scan(table, threads=1).to_json()

@@ -123,3 +123,39 @@ fn generated_corpus_report_is_identical_across_thread_counts_and_runs() {
     // spilled word hashes as much as verification does.
     assert!(summary(&r, "passages") > 100, "{}", summary(&r, "passages"));
 }
+
+/// A thread count far above the machine's cores is refused before anything is read (5,000
+/// threads took a minute on a megabyte; 100,000 never finished), for every command that takes
+/// the flag; counts up to 64 run as usual.
+#[test]
+fn thread_counts_far_above_the_cores_are_refused() {
+    let root = crate_root();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let too_many = (cores * 8).max(64) + 1;
+    let n = too_many.to_string();
+    for cmd in [
+        &["scan", "corpus", "--threads", n.as_str()][..],
+        &["check", "corpus", "-j", n.as_str()],
+        &[
+            "index",
+            "build",
+            "corpus",
+            "-o",
+            "never.dsx",
+            "-j",
+            n.as_str(),
+        ],
+    ] {
+        let run = run_in(root, cmd).usage_error();
+        assert!(
+            run.stderr
+                .contains(&format!("{too_many} threads on {cores} cores")),
+            "{cmd:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!root.join("never.dsx").exists());
+    let at_limit = report_bytes(root, &["corpus", "--threads", "64"]);
+    let one = report_bytes(root, &["corpus", "--threads", "1"]);
+    assert_same(&at_limit, &one, "--threads 64 vs 1");
+}
