@@ -116,7 +116,7 @@ impl ArrowTable {
     /// Why a read with `opts` could not use this table (no text column, or one of another
     /// type), as the skipped entry of a scan would say; `None` when it can.
     pub fn text_column_problem(&self, opts: &ReadOptions) -> Option<String> {
-        Columns::find(&self.schema, opts).err()
+        columns(self, opts).err()
     }
 
     /// The id of 1-based row `row` when it has none, for a table named `name`.
@@ -138,7 +138,7 @@ pub(crate) fn read_all(
     progress: &AtomicU64,
     mut found: impl FnMut(u64, Result<RawRecord, String>) -> bool,
 ) -> Result<(), String> {
-    let cols = Columns::find(&table.schema, opts)?;
+    let cols = columns(table, opts)?;
     for (b, batch) in table.batches.iter().enumerate() {
         let mut stop = false;
         for first in (0..batch.num_rows()).step_by(SLICE_ROWS) {
@@ -161,10 +161,17 @@ pub(crate) fn read_all(
     Ok(())
 }
 
-/// Reads back the row at `loc` of `table`: its record, or the reason it is not one. `None` when
-/// the table has no such row in that batch.
+/// The columns a read of `table` with `opts` decodes, or why it cannot be read: found once for
+/// a whole read back, not per row.
+pub(crate) fn columns(table: &ArrowTable, opts: &ReadOptions) -> Result<Columns, String> {
+    Columns::find(&table.schema, opts)
+}
+
+/// Reads back the row at `loc` of `table`, whose `cols` are [`columns`]'s: its record, or the
+/// reason it is not one. `None` when the table has no such row in that batch.
 pub(crate) fn read_row(
     table: &ArrowTable,
+    cols: &Columns,
     loc: DocLoc,
     opts: &ReadOptions,
 ) -> Option<Result<RawRecord, String>> {
@@ -173,10 +180,6 @@ pub(crate) fn read_row(
     if !(start..end).contains(&loc.line) {
         return None;
     }
-    let cols = match Columns::find(&table.schema, opts) {
-        Ok(c) => c,
-        Err(reason) => return Some(Err(reason)),
-    };
     let slice = batch.slice((loc.line - start) as usize, 1);
     let mut out = None;
     let res = cols.rows(
@@ -235,6 +238,7 @@ mod tests {
             true
         })
         .expect("read");
+        let cols = columns(&t, &opts).expect("columns");
         let rows: Vec<u64> = seen.iter().map(|(r, _)| *r).collect();
         assert_eq!(rows, [1, 2, 3, 4, 5]);
         assert_eq!(seen[1].1.as_ref().unwrap_err(), "\"text\" is null");
@@ -242,7 +246,9 @@ mod tests {
             let Ok(rec) = rec else { continue };
             assert_eq!(rec.loc.line, *row);
             assert_eq!(rec.loc.source, 3);
-            let back = read_row(&t, rec.loc, &opts).expect("row").expect("record");
+            let back = read_row(&t, &cols, rec.loc, &opts)
+                .expect("row")
+                .expect("record");
             assert_eq!(back.bytes, rec.bytes);
             assert_eq!(back.row, rec.row);
         }
@@ -261,7 +267,7 @@ mod tests {
             line: 3,
             offset: 0,
         };
-        assert!(read_row(&t, loc, &opts).is_none());
+        assert!(read_row(&t, &cols, loc, &opts).is_none());
     }
 
     #[test]

@@ -616,12 +616,15 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
 
     /// An Arrow table in memory: a slice of a batch per row.
     fn arrow(&mut self, group: &[usize]) -> Result<(), CorpusError> {
+        let first = self.locs[group[0]];
+        let table = self.src.table.as_ref().ok_or(CorpusError::InvalidLoc {
+            loc: first,
+            reason: "an Arrow source without its table",
+        })?;
+        // Read in the first pass, so its columns are there.
+        let cols = arrow::columns(table, self.opts).map_err(|_| self.changed(first))?;
         for (run, loc) in runs(self.locs, group) {
-            let table = self.src.table.as_ref().ok_or(CorpusError::InvalidLoc {
-                loc,
-                reason: "an Arrow source without its table",
-            })?;
-            match arrow::read_row(table, loc, self.opts) {
+            match arrow::read_row(table, &cols, loc, self.opts) {
                 Some(Ok(rec)) => self.emit_record(run, rec)?,
                 Some(Err(_)) => return Err(self.changed(loc)),
                 None => {
