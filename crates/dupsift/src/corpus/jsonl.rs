@@ -333,7 +333,9 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 }
                 // The ranked field is also the text or id field (rare): read it whole once.
                 _ => {
-                    let v: serde_json::Value = map.next_value()?;
+                    let raw: &serde_json::value::RawValue = map.next_value()?;
+                    let v: serde_json::Value =
+                        serde_json::from_str(raw.get()).map_err(de::Error::custom)?;
                     fields.rank = rank_of_value(&v);
                     if key.text {
                         fields.text = Some(match &v {
@@ -344,7 +346,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                     if key.id {
                         fields.id = match v {
                             serde_json::Value::String(s) => Some(s),
-                            serde_json::Value::Number(n) => Some(n.to_string()),
+                            serde_json::Value::Number(_) => Some(raw.get().to_owned()),
                             _ => None,
                         };
                     }
@@ -454,53 +456,25 @@ impl<'de> Visitor<'de> for TextSeed {
     }
 }
 
-/// The id value: a string as is, a number as JSON renders it; anything else (null, bool, array,
-/// object) counts as absent so the document still gets its positional id instead of being lost.
+/// The id value: a string as is, a number as written (`1e2` stays `1e2`, and two integers too
+/// large for 64 bits stay two ids); anything else (null, bool, array, object) counts as absent
+/// so the document still gets its positional id instead of being lost.
 struct IdSeed;
 
 impl<'de> DeserializeSeed<'de> for IdSeed {
     type Value = Option<String>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for IdSeed {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<String>, E> {
-        Ok(Some(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<String>, E> {
-        Ok(Some(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<String>, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<String>, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<String>, E> {
-        // serde_json's own rendering (e.g. `1.5`, `1e300`); JSON cannot hold NaN or infinities.
-        Ok(serde_json::Number::from_f64(v).map(|n| n.to_string()))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<String>, A::Error> {
-        IgnoredAny.visit_seq(seq)?;
-        Ok(None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<String>, A::Error> {
-        IgnoredAny.visit_map(map)?;
-        Ok(None)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
-        Ok(None)
+        // The value's own bytes: a number parsed into a float would be rendered otherwise.
+        let raw = <&'de serde_json::value::RawValue as serde::Deserialize>::deserialize(d)?;
+        let raw = raw.get();
+        match raw.as_bytes().first() {
+            Some(b'"') if !raw.contains('\\') => Ok(Some(raw[1..raw.len() - 1].to_owned())),
+            Some(b'"') => serde_json::from_str(raw)
+                .map(Some)
+                .map_err(de::Error::custom),
+            Some(b'-' | b'0'..=b'9') => Ok(Some(raw.to_owned())),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -832,6 +806,41 @@ mod tests {
         assert_eq!(doc(decode(7, br#"{"text":"a","i\u0064":"esc"}"#)).id, "esc");
         let empty = doc(decode(7, br#"  {"text":""}  "#));
         assert!(empty.text.is_empty());
+    }
+
+    /// Issue 18, item 5: a numeric id is kept as written, never rendered again from a float.
+    #[test]
+    fn numeric_jsonl_ids_are_kept_as_written() {
+        let id = |json: &str| doc(decode(1, json.as_bytes())).id;
+        for n in [
+            "1e2",
+            "1E+2",
+            "1.50",
+            "-0",
+            "0.1000",
+            "12345678901234567890123",
+        ] {
+            assert_eq!(id(&format!(r#"{{"id": {n} ,"text":"a"}}"#)), n);
+        }
+        // Two integers too large for 64 bits stay two ids.
+        assert_ne!(
+            id(r#"{"id":98765432109876543210987,"text":"a"}"#),
+            id(r#"{"id":98765432109876543211000,"text":"a"}"#)
+        );
+        assert_eq!(id(r#"{"id":"tab\there","text":"a"}"#), "tab\there");
+        assert_eq!(id(r#"{"id":true,"text":"a"}"#), "x.jsonl:1");
+        // The id field ranked too: read whole once, the id still as written.
+        let opts = ReadOptions {
+            rank_field: Some("id".into()),
+            ..ReadOptions::default()
+        };
+        let rec = RawRecord {
+            loc: line_loc(0, 1, 10),
+            bytes: br#"{"id":1e2,"text":"a"}"#.to_vec(),
+            row: None,
+        };
+        let d = doc(decode_line(&source(), rec, &opts));
+        assert_eq!((d.id.as_str(), d.rank), ("1e2", Some(100.0)));
     }
 
     #[test]
