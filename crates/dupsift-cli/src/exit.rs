@@ -39,7 +39,11 @@ pub fn report(e: &anyhow::Error) -> Exit {
                 eprintln!("dupsift: error: {m}");
             }
         }
-        None => eprintln!("dupsift: error: {e:#}"),
+        // Messages name inputs, whose names may hold control characters.
+        None => eprintln!(
+            "dupsift: error: {}",
+            dupsift::report::shown(&format!("{e:#}"))
+        ),
     }
     Exit::Error
 }

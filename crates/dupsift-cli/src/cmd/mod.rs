@@ -20,6 +20,7 @@ use anyhow::Result;
 
 use dupsift::corpus::Skipped;
 use dupsift::index::Index;
+use dupsift::report::shown;
 use dupsift::{Progress, ScanOptions, ScanResult};
 
 use crate::args::{Cli, Command, CommonArgs, IndexCommand, WorkerCommand};
@@ -53,7 +54,7 @@ fn detect(args: &CommonArgs, options: &ScanOptions, prior: Option<&Index>) -> Re
     })??;
     if !args.quiet {
         for w in &result.warnings {
-            eprintln!("dupsift: warning: {w}");
+            eprintln!("dupsift: warning: {}", shown(&w.to_string()));
         }
     }
     if args.timings {
@@ -86,8 +87,12 @@ fn print_skipped(args: &CommonArgs, skipped: &[Skipped]) {
     }
     for k in skipped {
         match k.line {
-            Some(l) => eprintln!("dupsift: skipped {}:{l}: {}", k.path, k.reason),
-            None => eprintln!("dupsift: skipped {}: {}", k.path, k.reason),
+            Some(l) => eprintln!(
+                "dupsift: skipped {}:{l}: {}",
+                shown(&k.path),
+                shown(&k.reason)
+            ),
+            None => eprintln!("dupsift: skipped {}: {}", shown(&k.path), shown(&k.reason)),
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use super::shown;
 use super::text::human_bytes;
 use crate::plan::{Annotate, Plan, Reason, Totals};
 use crate::result::ScanResult;
@@ -17,13 +18,13 @@ pub fn write_plan(result: &ScanResult, plan: &Plan, mut w: impl Write) -> io::Re
         writeln!(
             w,
             "remove  {}  ({}, {} of {}, similarity {:.3})",
-            docs.id(d),
+            shown(docs.id(d)),
             human_bytes(docs.bytes[d as usize]),
             match r.reason {
                 Reason::ExactDuplicate => "exact duplicate",
                 _ => "near-duplicate",
             },
-            docs.id(r.kept),
+            shown(docs.id(r.kept)),
             r.similarity
         )?;
     }
@@ -32,12 +33,12 @@ pub fn write_plan(result: &ScanResult, plan: &Plan, mut w: impl Write) -> io::Re
             writeln!(
                 w,
                 "cut     {}  bytes {}..{}  ({}, passage {} kept in {})",
-                docs.id(d),
+                shown(docs.id(d)),
                 c.bytes.start,
                 c.bytes.end,
                 human_bytes(c.bytes.end - c.bytes.start),
                 c.passage,
-                docs.id(c.kept_in)
+                shown(docs.id(c.kept_in))
             )?;
         }
     }
@@ -102,7 +103,7 @@ pub fn write_totals(
         (false, Some(out)) => writeln!(
             w,
             "wrote {} (with manifest.jsonl and report.json)",
-            out.display()
+            shown(&out.to_string_lossy())
         ),
         (false, None) => Ok(()),
     }

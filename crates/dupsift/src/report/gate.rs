@@ -52,7 +52,7 @@ pub fn write_check_text(v: &Verdict, worst: usize, mut w: impl Write) -> io::Res
         f.skipped
     )?;
     for why in &v.failures {
-        writeln!(w, "  failed: {why}")?;
+        writeln!(w, "  failed: {}", super::shown(why))?;
     }
     if f.accepted > 0 {
         writeln!(w, "  {} findings accepted by the baseline", f.accepted)?;
@@ -67,7 +67,12 @@ pub fn write_check_text(v: &Verdict, worst: usize, mut w: impl Write) -> io::Res
             Some(e) => format!("{}:{}-{}", x.place.path, x.place.line, e),
             None => format!("{}:{}", x.place.path, x.place.line),
         };
-        writeln!(w, "  {line}: {}", describe(x))?;
+        writeln!(
+            w,
+            "  {}: {}",
+            super::shown(&line),
+            super::shown(&describe(x))
+        )?;
     }
     if order.len() > worst {
         writeln!(

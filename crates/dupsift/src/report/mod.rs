@@ -12,6 +12,7 @@ mod clean;
 mod gate;
 mod html;
 mod index;
+mod terminal;
 mod text;
 mod texts;
 mod tsv;
@@ -28,6 +29,7 @@ pub use gate::{
 };
 pub use html::{SIDE_BYTES, TEXT_ITEMS, Texts, escape, write_html};
 pub use index::write_index_info;
+pub use terminal::shown;
 pub use text::{human_bytes, write_text};
 pub use texts::html_texts;
 pub use tsv::{TSV_HEADER, write_tsv};

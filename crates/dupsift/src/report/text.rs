@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{Report, component_parts, part_note, percent, similarity};
+use super::{Report, component_parts, part_note, percent, shown, similarity};
 
 /// Human-readable size: `512 B`, `3.9 KB`, `1.2 MB` (powers of 1000, one decimal).
 pub fn human_bytes(n: u64) -> String {
@@ -144,14 +144,19 @@ fn write_clusters(report: &Report, max: usize, w: &mut impl Write) -> io::Result
             c.members.len() + 1,
             part_note(c, part)
         )?;
-        writeln!(w, "  keep    {}  ({})", c.kept, human_bytes(c.kept_bytes))?;
+        writeln!(
+            w,
+            "  keep    {}  ({})",
+            shown(&c.kept),
+            human_bytes(c.kept_bytes)
+        )?;
         writeln!(w, "          \"{}\"", c.kept_preview)?;
         for m in &c.members {
             writeln!(
                 w,
                 "  {}   {}  ({})",
                 similarity(m),
-                m.doc,
+                shown(&m.doc),
                 human_bytes(m.bytes)
             )?;
             if !m.exact {
@@ -188,7 +193,11 @@ fn write_passages(report: &Report, max: usize, w: &mut impl Write) -> io::Result
             writeln!(
                 w,
                 "  {}  lines {}-{}  bytes {}..{}",
-                o.doc, o.line_start, o.line_end, o.start, o.end
+                shown(&o.doc),
+                o.line_start,
+                o.line_end,
+                o.start,
+                o.end
             )?;
         }
         if p.count > SHOWN.min(p.occurrences.len()) {
@@ -238,7 +247,7 @@ fn write_self_repeating(report: &Report, max: usize, w: &mut impl Write) -> io::
         writeln!(
             w,
             "  {}  {} of {} repeated ({})",
-            d.doc,
+            shown(&d.doc),
             human_bytes(d.cut_bytes),
             human_bytes(d.bytes),
             percent(d.cut_bytes, d.bytes)
@@ -262,8 +271,8 @@ fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
     )?;
     for k in &report.skipped {
         match k.line {
-            Some(l) => writeln!(w, "  {}:{l}: {}", k.path, k.reason)?,
-            None => writeln!(w, "  {}: {}", k.path, k.reason)?,
+            Some(l) => writeln!(w, "  {}:{l}: {}", shown(&k.path), shown(&k.reason))?,
+            None => writeln!(w, "  {}: {}", shown(&k.path), shown(&k.reason))?,
         }
     }
     Ok(())
