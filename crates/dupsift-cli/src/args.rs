@@ -360,6 +360,11 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Limits")]
     pub fail_on_any: bool,
 
+    /// Pass a check that read no document (every input empty, missing or skipped). Without it
+    /// such a check is an error (exit 2): a gate that read nothing has proved nothing.
+    #[arg(long, help_heading = "Limits")]
+    pub allow_empty: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormatArg::Text, help_heading = "Output")]
     pub format: CheckFormatArg,

@@ -39,6 +39,8 @@ mod parquet;
 mod passages;
 #[path = "it/planted.rs"]
 mod planted;
+#[path = "it/reliability.rs"]
+mod reliability;
 #[cfg(feature = "spark")]
 #[path = "it/worker.rs"]
 mod worker;

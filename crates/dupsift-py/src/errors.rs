@@ -56,14 +56,18 @@ pub fn engine(e: dupsift::Error) -> PyErr {
     use dupsift::clean::CleanError as C;
     let kind = match &e {
         E::Params(_) | E::Disagreement(_) => Kind::Parameter,
-        E::MissingInput(_) | E::Corpus(_) | E::IndexFile(_) | E::Baseline(_) => Kind::Input,
+        E::MissingInput(_)
+        | E::Corpus(_)
+        | E::IndexFile(_)
+        | E::Baseline(_)
+        | E::NothingRead(_) => Kind::Input,
         E::Scan(S::Strict(_)) => Kind::Strict,
         E::Scan(S::Corpus(_) | S::Changed { .. } | S::Spill(_)) => Kind::Input,
         E::Scan(S::NoFields { .. }) => Kind::Parameter,
-        E::Output(_) | E::Clean(C::Output(_)) => Kind::Parameter,
-        E::Clean(C::NeedsPassages | C::AnnotateOnlyCuts | C::AnnotateText { .. }) => {
-            Kind::Parameter
-        }
+        E::Output(_) | E::Guard(_) | E::Clean(C::Output(_)) => Kind::Parameter,
+        E::Clean(
+            C::NeedsPassages | C::AnnotateOnlyCuts | C::AnnotateText { .. } | C::Reserved { .. },
+        ) => Kind::Parameter,
         E::Clean(C::FieldExists { .. } | C::ColumnExists { .. }) => Kind::Column,
         E::Clean(C::Io { .. } | C::Changed { .. }) => Kind::Input,
         _ => Kind::Engine,

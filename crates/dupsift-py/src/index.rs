@@ -70,7 +70,12 @@ pub fn index_build(
     path: PathBuf,
     params: &Bound<'_, PyDict>,
 ) -> PyResult<IndexHandle> {
+    let read: Vec<PathBuf> = paths.clone().unwrap_or_default();
     let (opts, input) = prepared(paths, table, params)?;
+    // Before any document is read: the index must not replace an input or a foreign file.
+    dupsift::guard::check_file_output(&read, &path, &opts.scan.read)
+        .and_then(|()| Index::check_replaceable(&path))
+        .map_err(|e| engine(e.into()))?;
     let mut index = Index::new(IndexParams::of(&opts.scan.params)).map_err(|e| engine(e.into()))?;
     append(py, &mut index, input, &opts)?;
     index.save(&path).map_err(|e| engine(e.into()))?;

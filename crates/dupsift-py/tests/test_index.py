@@ -255,3 +255,16 @@ def test_open_not_an_index(tmp_path):
     bad.write_bytes(b"this is not an index\n")
     with pytest.raises(dupsift.Error):
         dupsift.Index.open(bad)
+
+
+def test_build_never_replaces_an_input_or_a_foreign_file(tmp_path):
+    corpus = _write_jsonl(tmp_path / "corpus.jsonl", CORPUS[:3])
+    before = corpus.read_bytes()
+    with pytest.raises(ValueError, match="is also an input"):
+        dupsift.Index.build(corpus, corpus)
+    assert corpus.read_bytes() == before
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(ValueError, match="is not a dupsift index"):
+        dupsift.Index.build(_table(CORPUS[:3]), notes)
+    assert notes.read_text() == "my notes\n"

@@ -17,6 +17,27 @@ use crate::result::{ScanResult, round4};
 mod files;
 pub use files::{AgainstError, BaselineError, check_against, open_against};
 
+/// A check that read no document: it would pass whatever the data holds.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no document was read from the inputs ({skipped} skipped): a check that read nothing proves nothing (--allow-empty lets it pass)"
+)]
+pub struct NothingRead {
+    /// Inputs skipped (missing, empty, unreadable, malformed).
+    pub skipped: usize,
+}
+
+/// Refuses the scan of a check that read no document of its inputs (an index's documents do
+/// not count: they are not what is checked).
+pub fn require_documents(result: &ScanResult) -> Result<(), NothingRead> {
+    if result.docs.len() > result.prior as usize {
+        return Ok(());
+    }
+    Err(NothingRead {
+        skipped: result.skipped.len(),
+    })
+}
+
 /// Limits of a check. No limit at all means any finding fails.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Limits {

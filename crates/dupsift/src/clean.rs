@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -32,6 +32,7 @@ use crate::corpus::{Compression, DocLoc, Format};
 use crate::result::{ScanResult, round4};
 
 mod annotate;
+mod names;
 mod output;
 mod parquet;
 mod table;
@@ -40,6 +41,7 @@ pub use crate::plan::{
     StripPassages, Totals, plan, totals,
 };
 use annotate::{Annotations, Refusal};
+pub use names::{RESERVED, Renamed, safe_relative};
 pub use output::{
     Cleanup, OutputError, check, check_annotate, check_options, check_output, check_strip, dry_run,
     place, run,
@@ -149,6 +151,16 @@ pub enum CleanError {
         /// The file.
         path: String,
     },
+    /// An input would be written where the cleanup writes one of its own files.
+    #[error(
+        "{path} would be written as {name} at the top of the output, where the cleanup writes its own {name} (rename the input, or give its parent directory instead, so that it is written below the top)"
+    )]
+    Reserved {
+        /// The input (its display name).
+        path: String,
+        /// The cleanup's file.
+        name: &'static str,
+    },
     /// The output directory is refused (see [`check_output`]).
     #[error(transparent)]
     Output(#[from] OutputError),
@@ -247,68 +259,6 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CleanError + '_ {
         path: path.display().to_string(),
         source,
     }
-}
-
-/// A path under the output directory for an input name: only normal components (no root, no
-/// `..`), control characters and backslashes replaced, never empty.
-pub fn safe_relative(name: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for comp in Path::new(name).components() {
-        if let Component::Normal(c) = comp {
-            let c: String = c
-                .to_string_lossy()
-                .chars()
-                .map(|ch| {
-                    if ch.is_control() || ch == '\\' {
-                        '_'
-                    } else {
-                        ch
-                    }
-                })
-                .collect();
-            out.push(c);
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push("unnamed");
-    }
-    out
-}
-
-/// The output name of a source: its sanitised name, with the compression extension of the
-/// output codec.
-fn output_name(name: &str, format: Format, input: Compression, output: Compression) -> PathBuf {
-    let mut rel = if name == crate::corpus::STDIN_NAME {
-        PathBuf::from(match format {
-            Format::Jsonl => "stdin.jsonl",
-            Format::Text => "stdin.txt",
-            Format::Parquet => "stdin.parquet",
-            Format::Arrow => "table.parquet",
-        })
-    } else if format == Format::Arrow && !Format::from_name(name).is_table() {
-        // A table in memory is written as Parquet.
-        safe_relative(&format!("{name}.parquet"))
-    } else {
-        safe_relative(name)
-    };
-    let file = rel
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let lower = file.to_ascii_lowercase();
-    let stem_len = match input {
-        Compression::Gzip if lower.ends_with(".gz") => file.len() - 3,
-        Compression::Zstd if lower.ends_with(".zst") => file.len() - 4,
-        Compression::Zstd if lower.ends_with(".zstd") => file.len() - 5,
-        _ => file.len(),
-    };
-    let ext = match output {
-        Compression::None => "",
-        Compression::Gzip => ".gz",
-        Compression::Zstd => ".zst",
-    };
-    rel.set_file_name(format!("{}{ext}", &file[..stem_len]));
-    rel
 }
 
 enum Sink {
@@ -534,14 +484,11 @@ pub fn write(
     let corpus = &result.corpus;
     let mut totals = totals(result, plan);
     totals.bytes_out = 0;
-    let mut used: FxHashSet<PathBuf> = FxHashSet::default();
+    let names = names::place(result, compress);
     let reported: FxHashSet<&str> = result.skipped.iter().map(|k| k.path.as_str()).collect();
     for (index, src) in corpus.sources.iter().enumerate() {
-        // Parquet compresses its own pages, as the input does: `--compress` is for the others.
-        let codec = match src.format {
-            Format::Parquet | Format::Arrow => Compression::None,
-            _ => compress.unwrap_or(src.compression),
-        };
+        let codec = names::codec(src.format, src.compression, compress);
+        let out_path = dir.join(&names.sources[index]);
         let tally = std::cell::Cell::new(0);
         let src_path = Path::new(&src.name);
         // Documents of an index (below `prior`) come first and are in no input.
@@ -549,14 +496,9 @@ pub fn write(
         if src.format == Format::Text && doc_at(0).is_none() {
             // Not a document (binary, empty, too large, corrupt): copied through exactly as it
             // is on disk, so a cleanup never loses what it did not judge.
-            let rel = output_name(&src.name, src.format, src.compression, src.compression);
-            copy_through(&src.path, &dir.join(claim(&mut used, rel)), &mut written)?;
+            copy_through(&src.path, &out_path, &mut written)?;
             continue;
         }
-        let out_path = dir.join(claim(
-            &mut used,
-            output_name(&src.name, src.format, src.compression, codec),
-        ));
         if src.format == Format::Parquet {
             if !crate::corpus::parquet::has_text_column(src, &options.text_field) {
                 // Not a table the scan could read: copied through, as a binary file is.
@@ -631,30 +573,11 @@ pub fn write(
             Format::Parquet | Format::Arrow => unreachable!("written above"),
         }
     }
-    for (path, name) in &corpus.rejected {
-        copy_through(
-            path,
-            &dir.join(claim(&mut used, safe_relative(name))),
-            &mut written,
-        )?;
+    for ((path, _), rel) in corpus.rejected.iter().zip(&names.rejected) {
+        copy_through(path, &dir.join(rel), &mut written)?;
     }
-    write_manifest(result, plan, &dir.join("manifest.jsonl"))?;
+    write_manifest(result, plan, &names.renamed, &dir.join("manifest.jsonl"))?;
     Ok(totals)
-}
-
-/// `rel`, or `rel~2`, `rel~3`...: two inputs whose names sanitise alike must not overwrite each
-/// other.
-fn claim(used: &mut FxHashSet<PathBuf>, mut rel: PathBuf) -> PathBuf {
-    let base = rel
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut n = 2;
-    while !used.insert(rel.clone()) {
-        rel.set_file_name(format!("{base}~{n}"));
-        n += 1;
-    }
-    rel
 }
 
 /// Copies a file byte for byte to `to` under the output directory.
@@ -761,8 +684,31 @@ pub fn manifest<E>(
     Ok(())
 }
 
-fn write_manifest(result: &ScanResult, plan: &Plan, path: &Path) -> Result<(), CleanError> {
+/// One line of `manifest.jsonl` for an input written under another name than its own.
+#[derive(serde::Serialize)]
+struct RenamedEntry<'a> {
+    source: &'a str,
+    reason: &'static str,
+    output: Cow<'a, str>,
+}
+
+/// Writes `manifest.jsonl`: the renamings first (in input order), then the removals and cuts.
+fn write_manifest(
+    result: &ScanResult,
+    plan: &Plan,
+    renamed: &[Renamed],
+    path: &Path,
+) -> Result<(), CleanError> {
     let mut w = io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
+    for r in renamed {
+        let entry = RenamedEntry {
+            source: &r.source,
+            reason: "renamed",
+            output: r.output.to_string_lossy(),
+        };
+        serde_json::to_writer(&mut w, &entry).map_err(|e| io_err(path)(e.into()))?;
+        w.write_all(b"\n").map_err(io_err(path))?;
+    }
     manifest(result, plan, |entry| {
         serde_json::to_writer(&mut w, entry).map_err(|e| io_err(path)(e.into()))?;
         w.write_all(b"\n").map_err(io_err(path))
@@ -807,39 +753,6 @@ mod tests {
         assert_eq!(
             out,
             b"\xEF\xBB\xBF{\"m\": \"\xff\", \"text\": \"adef\", \"t\": \"\xfe\"}"
-        );
-    }
-
-    #[test]
-    fn output_paths_stay_inside_the_output_directory() {
-        assert_eq!(
-            safe_relative("../../etc/passwd"),
-            PathBuf::from("etc/passwd")
-        );
-        assert_eq!(safe_relative("/abs/x.txt"), PathBuf::from("abs/x.txt"));
-        assert_eq!(safe_relative("a/./b\u{7}.txt"), PathBuf::from("a/b_.txt"));
-        assert_eq!(safe_relative(".."), PathBuf::from("unnamed"));
-    }
-
-    #[test]
-    fn output_names_follow_the_output_codec() {
-        let n = |name, f, i, o| output_name(name, f, i, o);
-        use Compression::*;
-        assert_eq!(
-            n("d/a.jsonl.gz", Format::Jsonl, Gzip, Gzip),
-            PathBuf::from("d/a.jsonl.gz")
-        );
-        assert_eq!(
-            n("d/a.jsonl.gz", Format::Jsonl, Gzip, None),
-            PathBuf::from("d/a.jsonl")
-        );
-        assert_eq!(
-            n("a.jsonl", Format::Jsonl, None, Zstd),
-            PathBuf::from("a.jsonl.zst")
-        );
-        assert_eq!(
-            n("<stdin>", Format::Jsonl, None, None),
-            PathBuf::from("stdin.jsonl")
         );
     }
 }

@@ -9,9 +9,10 @@
 //! prints or decides an exit code.
 
 use crate::atomic::WriteError;
-use crate::check::{AgainstError, BaselineError};
+use crate::check::{AgainstError, BaselineError, NothingRead};
 use crate::clean::{CleanError, OutputError};
 use crate::corpus::{CorpusError, MissingInput, Skipped};
+use crate::guard::GuardError;
 use crate::index::{Disagreement, IndexError, IndexFileError};
 use crate::params::ParamsError;
 
@@ -43,12 +44,18 @@ pub enum Error {
     /// A check cannot run against an index ([`crate::check::open_against`]).
     #[error(transparent)]
     Against(#[from] AgainstError),
+    /// A check read no document ([`crate::check::require_documents`]).
+    #[error(transparent)]
+    NothingRead(#[from] NothingRead),
     /// A baseline file cannot be used ([`crate::check::Baseline::load`]).
     #[error(transparent)]
     Baseline(#[from] BaselineError),
     /// An output directory is refused ([`crate::clean::check_output`]).
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// An output file is refused ([`crate::guard`]).
+    #[error(transparent)]
+    Guard(#[from] GuardError),
     /// A cleanup failed ([`crate::clean::run`] and the calls beside it).
     #[error(transparent)]
     Clean(#[from] CleanError),

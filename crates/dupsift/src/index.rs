@@ -249,6 +249,22 @@ impl Index {
         })
     }
 
+    /// Refuses to replace what is at `path` unless it is missing, empty or begins as an index
+    /// file does (`index build -o` must not overwrite a corpus file named by mistake; an index
+    /// of another version or a damaged one may be rebuilt).
+    pub fn check_replaceable(path: &Path) -> Result<(), crate::guard::GuardError> {
+        crate::guard::check_replaceable(path, "a dupsift index", |p| {
+            let mut head = [0u8; MAGIC.len()];
+            let read =
+                std::fs::File::open(p).and_then(|mut f| io::Read::read_exact(&mut f, &mut head));
+            if read.is_ok() && &head == MAGIC {
+                Ok(())
+            } else {
+                Err("it does not begin as an index file does".to_owned())
+            }
+        })
+    }
+
     /// Writes the index to `path` atomically: readers see the old file or the new one.
     pub fn save(&self, path: &Path) -> Result<(), crate::atomic::WriteError> {
         crate::atomic::write(path, |w| self.write(w))

@@ -85,6 +85,7 @@ pub mod verify;
 pub mod atomic;
 pub mod check;
 pub mod clean;
+pub mod guard;
 pub mod index;
 pub mod report;
 pub mod scan;

@@ -23,7 +23,26 @@ pub fn run(mut args: CheckArgs) -> Result<Exit> {
     };
     args.common.default_paths()?;
     let options = args.common.scan_options(true)?;
+    // Every file this check reads: none may be where it writes.
+    let mut read = args.common.paths.clone();
+    read.extend(args.against.iter().cloned());
+    match (&args.baseline, args.update_baseline) {
+        (Some(baseline), true) => {
+            dupsift::guard::check_file_output(&read, baseline, &options.read)?;
+            Baseline::check_replaceable(baseline)?;
+        }
+        (Some(baseline), false) => read.push(baseline.clone()),
+        (None, _) => {}
+    }
+    if let Some(out) = &args.output
+        && !args.update_baseline
+    {
+        dupsift::guard::check_file_output(&read, out, &options.read)?;
+    }
     let result = detect(&args.common, &options, index.as_ref())?;
+    if !args.allow_empty {
+        check::require_documents(&result)?;
+    }
     let baseline = match (&args.baseline, args.update_baseline) {
         (Some(path), false) => Some(Baseline::load(path)?),
         _ => None,

@@ -20,22 +20,28 @@ pub fn run(mut args: CleanArgs) -> Result<Exit> {
     // The inputs must be known before the output is checked against them, and a refused output
     // must not cost a scan.
     args.common.default_paths()?;
+    let scan = args.common.scan_options(true)?;
+    // The index is read too: no output may hold it or be it.
+    let read: Vec<_> = args
+        .common
+        .paths
+        .iter()
+        .chain(&args.against)
+        .cloned()
+        .collect();
     if let Some(out) = &args.output {
-        // The index is read too: the output must not hold it or be it.
-        let read: Vec<_> = args
-            .common
-            .paths
-            .iter()
-            .chain(&args.against)
-            .cloned()
-            .collect();
         clean::check_output(&read, out, args.force)?;
+    }
+    if let Some(html) = &args.report_html {
+        dupsift::guard::check_file_output(&read, html, &scan.read)?;
+        if let Some(out) = args.output.as_ref().filter(|_| !args.dry_run) {
+            dupsift::guard::check_outside(html, out)?;
+        }
     }
     let index = match &args.against {
         Some(path) => Some(check::open_against(path, &args.common.params_builder())?),
         None => None,
     };
-    let scan = args.common.scan_options(true)?;
     let abort_after = abort_after_files_from_env();
     let abort = |n: u64| {
         if abort_after.is_some_and(|limit| n >= limit) {

@@ -22,6 +22,9 @@ use crate::progress::with_pool_and_bar;
 pub fn build(mut args: IndexBuildArgs) -> Result<Exit> {
     args.common.default_paths()?;
     dupsift::corpus::require_inputs(&args.common.paths)?;
+    let read = args.common.read_options(true);
+    dupsift::guard::check_file_output(&args.common.paths, &args.output, &read)?;
+    Index::check_replaceable(&args.output)?;
     let mut index = Index::new(IndexParams::of(&args.common.params()?))?;
     index_paths(&args.common, &mut index)?;
     index.save(&args.output)?;

@@ -16,6 +16,9 @@ pub fn run(mut args: ScanArgs) -> Result<Exit> {
     args.common.default_paths()?;
     // The duplicates table shows no previews, so the last read of the clusters is skipped.
     let options = args.common.scan_options(args.format != FormatArg::Tsv)?;
+    if let Some(out) = &args.output {
+        dupsift::guard::check_file_output(&args.common.paths, out, &options.read)?;
+    }
     let result = detect(&args.common, &options, None)?;
     let report = Report::new(&result);
     let texts = if args.format == FormatArg::Html {

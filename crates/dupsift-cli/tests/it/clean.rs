@@ -1470,17 +1470,23 @@ fn odd_file_names_are_mirrored_and_ids_do_not_name_files() {
     }
     let second_line = evil.split_inclusive('\n').nth(1).expect("line 2");
     assert_eq!(w["ids.jsonl"], evil.replacen(second_line, "", 1).as_bytes());
+    // The names that changed are in the manifest, before the removals.
+    let renamed = |from: &str, to: &str| json!({"source": from, "reason": "renamed", "output": to});
     assert_eq!(
         manifest(&t.join("out")),
-        vec![removal(
-            "/etc/passwd",
-            "ids.jsonl",
-            Some(2),
-            true,
-            "../../evil",
-            1.0,
-            evil_text.len()
-        )]
+        vec![
+            renamed("back\\slash.txt", "back_slash.txt"),
+            renamed("tab\there.txt", "tab_here.txt"),
+            removal(
+                "/etc/passwd",
+                "ids.jsonl",
+                Some(2),
+                true,
+                "../../evil",
+                1.0,
+                evil_text.len()
+            )
+        ]
     );
     // Nothing outside OUT.
     assert_eq!(snapshot_without(t.path(), "out"), before);
@@ -1709,7 +1715,8 @@ fn damaged_compressed_jsonl_keeps_the_records_read_before_the_damage() {
 }
 
 /// Two inputs whose output names coincide (`--compress none` maps `a.jsonl.gz` to `a.jsonl`)
-/// must not overwrite each other: the second gets `~2`.
+/// must not overwrite each other: the one with its own name keeps it, the other gets `~2`
+/// before its extension (so it is still read as JSONL), and the manifest says so.
 #[test]
 fn inputs_that_map_to_one_output_name_do_not_overwrite_each_other() {
     let mut g = TextGen::new(113);
@@ -1722,10 +1729,14 @@ fn inputs_that_map_to_one_output_name_do_not_overwrite_each_other() {
     let w = files(&t.join("out"));
     assert_eq!(
         names(&w),
-        set(&["a.jsonl", "a.jsonl~2", "manifest.jsonl", "report.json"])
+        set(&["a.jsonl", "a~2.jsonl", "manifest.jsonl", "report.json"])
     );
     assert_eq!(w["a.jsonl"], plain.as_bytes());
-    assert_eq!(w["a.jsonl~2"], packed.as_bytes());
+    assert_eq!(w["a~2.jsonl"], packed.as_bytes());
+    assert_eq!(
+        String::from_utf8_lossy(&w["manifest.jsonl"]),
+        "{\"source\":\"a.jsonl.gz\",\"reason\":\"renamed\",\"output\":\"a~2.jsonl\"}\n"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

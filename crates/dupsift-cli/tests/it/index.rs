@@ -1274,8 +1274,11 @@ fn index_files_are_written_whole_and_atomically() {
         (w.corpus.len(), w.batch_docs)
     );
 
-    // An existing, longer file is replaced whole.
-    t.file("out/c.dsx", vec![b'x'; c.len() * 2]);
+    // An existing, longer file (an index, if a damaged one: a file of another kind is refused)
+    // is replaced whole.
+    let mut longer = b"DUPSIFTX".to_vec();
+    longer.resize(c.len() * 2, b'x');
+    t.file("out/c.dsx", longer);
     index(t, &["build", "C", "-o", "out/c.dsx", "-q"]);
     assert!(
         read(t, "out/c.dsx") == c,

@@ -103,6 +103,15 @@ impl Baseline {
         })
     }
 
+    /// Refuses to replace what is at `path` unless it is missing, empty or a baseline
+    /// (`--update-baseline` must not overwrite a corpus file or a report named by mistake).
+    pub fn check_replaceable(path: &Path) -> Result<(), crate::guard::GuardError> {
+        crate::guard::check_replaceable(path, "a dupsift baseline", |p| {
+            let bytes = std::fs::read(p).map_err(|e| e.to_string())?;
+            Baseline::parse(&bytes).map(|_| ())
+        })
+    }
+
     /// Writes the baseline to `path` atomically, as pretty-printed JSON with a final newline.
     pub fn save(&self, path: &Path) -> Result<(), WriteError> {
         crate::atomic::write(path, |w| {

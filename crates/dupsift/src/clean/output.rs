@@ -66,20 +66,8 @@ pub enum OutputError {
 /// input or an input inside `out`, or an existing non-empty `out` without `force`. Inputs that
 /// do not exist (they are reported as skipped) and standard input are not compared.
 pub fn check_output(inputs: &[PathBuf], out: &Path, force: bool) -> Result<(), OutputError> {
-    // `out` usually does not exist yet: resolve its nearest existing ancestor and append the rest.
-    let absolute = |p: &Path| -> Option<PathBuf> {
-        let p = std::path::absolute(p).ok()?;
-        let mut base = p.as_path();
-        let mut rest = Vec::new();
-        loop {
-            if let Ok(c) = base.canonicalize() {
-                return Some(rest.iter().rev().fold(c, |acc, part| acc.join(part)));
-            }
-            rest.push(base.file_name()?.to_owned());
-            base = base.parent()?;
-        }
-    };
-    let out_abs = absolute(out).ok_or_else(|| OutputError::Unresolvable {
+    // `out` usually does not exist yet: its nearest existing ancestor is resolved.
+    let out_abs = crate::guard::resolve(out).ok_or_else(|| OutputError::Unresolvable {
         out: out.to_path_buf(),
     })?;
     for input in inputs.iter().filter(|p| p.as_os_str() != "-") {
@@ -168,11 +156,13 @@ pub fn check_options(options: &CleanOptions) -> Result<(), CleanError> {
 }
 
 /// Everything [`run`] and [`dry_run`] refuse before planning, the output aside:
-/// [`check_options`], [`check_strip`] and [`check_annotate`].
+/// [`check_options`], [`check_strip`], [`check_annotate`], and an input that would be written
+/// where the cleanup writes its own files ([`RESERVED`](super::RESERVED)).
 pub fn check(result: &ScanResult, options: &CleanOptions) -> Result<(), CleanError> {
     check_options(options)?;
     check_strip(result, options.strip_passages)?;
-    check_annotate(result, options.annotate)
+    check_annotate(result, options.annotate)?;
+    super::names::check_reserved(result, options.compress)
 }
 
 /// What `options` remove and cut: nothing when annotating only.

@@ -333,8 +333,8 @@ pub struct Corpus {
     /// `(path on disk, display name)`: they are in `skipped` too, and a cleanup copies them
     /// through as they are.
     pub rejected: Vec<(PathBuf, String)>,
-    /// Keeps the stdin spool alive (and deletes it on drop).
-    _spool: Option<NamedTempFile>,
+    /// Keeps the spools of standard input and of named pipes alive (and deletes them on drop).
+    _spool: Vec<NamedTempFile>,
 }
 
 impl Source {
@@ -378,7 +378,7 @@ impl Corpus {
             }],
             skipped: Vec::new(),
             rejected: Vec::new(),
-            _spool: None,
+            _spool: Vec::new(),
         }
     }
 

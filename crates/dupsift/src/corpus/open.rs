@@ -152,23 +152,40 @@ pub(super) fn probe_file(path: &Path, name: String) -> Result<Source, Skipped> {
 /// Copies all of `input` into a fresh temporary file so it can be read twice (once to detect
 /// near-duplicates, once more to report them), and describes it as a source named `<stdin>`.
 pub(super) fn spool_stdin(input: &mut impl Read) -> Result<(NamedTempFile, Source), CorpusError> {
-    let spool_err = |source| CorpusError::Spool { source };
-    let mut tmp = NamedTempFile::new().map_err(spool_err)?;
-    let size = io::copy(input, tmp.as_file_mut()).map_err(spool_err)?;
+    spool(input, super::STDIN_NAME.to_owned(), true).map_err(|source| CorpusError::Spool { source })
+}
 
-    let mut file = tmp.reopen().map_err(spool_err)?;
+/// Copies a stream (standard input, a named pipe) to a temporary file, so that it can be read
+/// more than once, as the source `name`. Its compression is sniffed; its format too when
+/// `sniff` (Parquet by its magic, JSONL when it opens with `{`), else taken from `name`.
+pub(super) fn spool(
+    input: &mut impl Read,
+    name: String,
+    sniff: bool,
+) -> io::Result<(NamedTempFile, Source)> {
+    let mut tmp = NamedTempFile::new()?;
+    let size = io::copy(input, tmp.as_file_mut())?;
+
+    let mut file = tmp.reopen()?;
     let mut head = [0u8; 4];
-    let n = read_head(&mut file, &mut head).map_err(spool_err)?;
+    let n = read_head(&mut file, &mut head)?;
     let compression = compression_from_magic(&head[..n]).unwrap_or(Compression::None);
 
     let mut source = Source {
         path: tmp.path().to_path_buf(),
-        name: super::STDIN_NAME.to_owned(),
-        format: Format::Text,
+        format: if sniff {
+            Format::Text
+        } else {
+            format_from_name(&name)
+        },
+        name,
         compression,
         size,
         table: None,
     };
+    if !sniff {
+        return Ok((tmp, source));
+    }
     if head[..n].starts_with(PARQUET_MAGIC) {
         source.format = Format::Parquet;
     } else if let Ok(Some(b'{')) = first_non_blank_byte(&source) {

@@ -21,7 +21,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
 use walkdir::{DirEntry, WalkDir};
 
-use super::open::{io_reason, probe_file, spool_stdin};
+use super::open::{io_reason, probe_file, spool as spool_pipe, spool_stdin};
 use super::{Corpus, CorpusError, ReadOptions, STDIN_NAME, Skipped, Source};
 
 /// An input found by the walk, before its file has been probed.
@@ -29,6 +29,16 @@ enum Item {
     Probe { path: PathBuf, name: String },
     Ready(Source),
     Skip(Skipped),
+}
+
+#[cfg(unix)]
+fn is_fifo(m: &fs::Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&m.file_type())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &fs::Metadata) -> bool {
+    false
 }
 
 fn is_stdin(arg: &Path) -> bool {
@@ -42,7 +52,7 @@ pub(super) fn discover<R: Read>(
     stdin: impl FnOnce() -> R,
 ) -> Result<Corpus, CorpusError> {
     let mut stdin = Some(stdin);
-    let mut spool = None;
+    let mut spool = Vec::new();
     let single_dir = match inputs {
         [one] => !is_stdin(one) && fs::metadata(one).is_ok_and(|m| m.is_dir()),
         _ => false,
@@ -53,7 +63,7 @@ pub(super) fn discover<R: Read>(
             match stdin.take() {
                 Some(open) => {
                     let (tmp, src) = spool_stdin(&mut open())?;
-                    spool = Some(tmp);
+                    spool.push(tmp);
                     items.push(Item::Ready(src));
                 }
                 // The stream is consumed by the first `-`; a second one would be silently empty.
@@ -80,6 +90,29 @@ pub(super) fn discover<R: Read>(
                 path: arg.clone(),
                 name: display,
             }),
+            // A pipe named on the command line (`check <(zcat data.jsonl.gz)`) is read as `-`
+            // is: a gate that read nothing must not pass. Pipes found by a walk are not
+            // opened (opening one blocks until a writer comes).
+            Ok(m) if is_fifo(&m) => {
+                // Named by its extension (`mkfifo data.jsonl`), or sniffed as standard input
+                // is when it has none (`/dev/fd/63`).
+                let sniff = arg.extension().is_none();
+                match fs::File::open(arg)
+                    .and_then(|mut f| spool_pipe(&mut f, display.clone(), sniff))
+                {
+                    Ok((tmp, src)) => {
+                        spool.push(tmp);
+                        items.push(Item::Ready(src));
+                    }
+                    Err(e) => items.push(Item::Skip(Skipped::file(
+                        display,
+                        format!(
+                            "cannot copy the pipe to a temporary file: {}",
+                            io_reason(&e)
+                        ),
+                    ))),
+                }
+            }
             Ok(_) => items.push(Item::Skip(Skipped::file(
                 display,
                 "not a regular file".to_owned(),

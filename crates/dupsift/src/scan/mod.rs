@@ -160,6 +160,13 @@ pub fn scan_corpus(
     // Closes the last stage's time.
     progress.mark(Stage::Finishing);
     drop(spill);
+    if docs.len() == prior_docs as usize {
+        // Loudly: an empty report looks like a clean corpus.
+        warnings.push(format!(
+            "no document was read from the inputs ({} skipped)",
+            skipped.len()
+        ));
+    }
     Ok(ScanResult {
         corpus,
         prior: prior_docs,

@@ -1,0 +1,429 @@
+//! Regression tests for the defects a hostile or unlucky user found (one test per defect,
+//! named after it): outputs that destroyed inputs, files of dupsift's own colliding with the
+//! corpus in a cleanup, renamings nobody recorded, ids rewritten, and the like. Each test
+//! states what the user did and what must hold afterwards.
+
+use crate::util::*;
+
+/// Two near-duplicate JSONL records and an unrelated one: enough for every command to have
+/// something to write.
+fn corpus() -> TempCorpus {
+    let t = TempCorpus::new();
+    let mut g = Gen::new(18);
+    let a = g.text(80);
+    let b = g.text(80);
+    let lines = [
+        jsonl_line(&[("id", "a".into()), ("text", a.clone().into())]),
+        jsonl_line(&[("id", "a2".into()), ("text", format!("{a} again").into())]),
+        jsonl_line(&[("id", "b".into()), ("text", b.into())]),
+    ];
+    t.file("data/a.jsonl", lines.concat());
+    t.file("notes.txt", g.text(40));
+    t
+}
+
+/// Runs `args` in `t`, asserts exit 2 with a message containing `says`, and that nothing under
+/// `t` changed.
+#[track_caller]
+fn refused(t: &TempCorpus, args: &[&str], says: &str) {
+    let before = snapshot(t.path());
+    let run = t.run(args).usage_error();
+    assert!(
+        run.stderr.contains(says),
+        "{args:?}: expected {says:?} in\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        snapshot(t.path()),
+        before,
+        "{args:?} changed files although refused"
+    );
+}
+
+#[test]
+fn outputs_that_are_inputs_are_refused_and_nothing_is_written() {
+    let t = corpus();
+    let is_input = "is also an input";
+    let inside = "is inside the input data";
+    refused(
+        &t,
+        &["scan", "data/a.jsonl", "-o", "data/a.jsonl"],
+        is_input,
+    );
+    refused(
+        &t,
+        &["scan", "data/a.jsonl", "notes.txt", "-o", "notes.txt"],
+        is_input,
+    );
+    // Through a different spelling of the same path, and inside a directory being read.
+    refused(&t, &["scan", "data", "-o", "data/../data/a.jsonl"], inside);
+    refused(&t, &["scan", "data", "-o", "data/report.json"], inside);
+    refused(
+        &t,
+        &["check", "data/a.jsonl", "-o", "data/a.jsonl"],
+        is_input,
+    );
+    refused(
+        &t,
+        &["index", "build", "data", "-o", "data/a.jsonl"],
+        inside,
+    );
+    refused(
+        &t,
+        &["index", "build", "data/a.jsonl", "-o", "data/a.jsonl"],
+        is_input,
+    );
+    refused(
+        &t,
+        &[
+            "clean",
+            "data",
+            "--dry-run",
+            "--report-html",
+            "data/a.jsonl",
+        ],
+        inside,
+    );
+    refused(
+        &t,
+        &[
+            "clean",
+            "data/a.jsonl",
+            "-o",
+            "out",
+            "--report-html",
+            "data/a.jsonl",
+        ],
+        is_input,
+    );
+    // The baseline read by a check is an input too.
+    t.run(&[
+        "check",
+        "data",
+        "--baseline",
+        "base.json",
+        "--update-baseline",
+    ])
+    .success();
+    refused(
+        &t,
+        &[
+            "check",
+            "data",
+            "--baseline",
+            "base.json",
+            "-o",
+            "base.json",
+        ],
+        is_input,
+    );
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("data/a.jsonl", t.join("link.jsonl")).unwrap();
+        refused(&t, &["scan", "data/a.jsonl", "-o", "link.jsonl"], is_input);
+    }
+}
+
+#[test]
+fn update_baseline_onto_a_file_that_is_not_a_baseline_is_refused() {
+    let t = corpus();
+    refused(
+        &t,
+        &[
+            "check",
+            "data",
+            "--baseline",
+            "notes.txt",
+            "--update-baseline",
+        ],
+        "notes.txt exists and is not a dupsift baseline",
+    );
+    refused(
+        &t,
+        &[
+            "check",
+            "data",
+            "--baseline",
+            "data/a.jsonl",
+            "--update-baseline",
+        ],
+        "is inside the input data",
+    );
+    // A baseline (or nothing yet) is replaced as before.
+    t.run(&[
+        "check",
+        "data",
+        "--baseline",
+        "base.json",
+        "--update-baseline",
+    ])
+    .success();
+    t.run(&[
+        "check",
+        "data",
+        "--baseline",
+        "base.json",
+        "--update-baseline",
+    ])
+    .success();
+    // Hidden inside the data directory: the walk does not read it, so it may live there.
+    t.run(&[
+        "check",
+        "data",
+        "--baseline",
+        "data/.dupsift-baseline.json",
+        "--update-baseline",
+    ])
+    .success();
+}
+
+#[test]
+fn index_build_onto_a_file_that_is_not_an_index_is_refused() {
+    let t = corpus();
+    refused(
+        &t,
+        &["index", "build", "data", "-o", "notes.txt"],
+        "notes.txt exists and is not a dupsift index",
+    );
+    t.run(&["index", "build", "data", "-o", "i.dsx"]).success();
+    t.run(&["index", "build", "data", "-o", "i.dsx"]).success();
+}
+
+#[test]
+fn clean_report_html_inside_the_output_is_refused() {
+    let t = corpus();
+    refused(
+        &t,
+        &[
+            "clean",
+            "data",
+            "-o",
+            "out",
+            "--report-html",
+            "out/review.html",
+        ],
+        "is inside the output out",
+    );
+    // Beside it, it is written with the cleanup.
+    t.run(&["clean", "data", "-o", "out", "--report-html", "review.html"])
+        .success();
+    assert!(t.join("review.html").is_file());
+    assert!(t.join("out/manifest.jsonl").is_file());
+}
+
+#[test]
+fn devices_stay_valid_outputs() {
+    let t = corpus();
+    t.run(&["scan", "data", "-o", "/dev/null"]).success();
+    t.run(&["check", "data", "-o", "/dev/null"]);
+}
+
+/// Every file under `root` with its bytes, by `/`-separated relative path.
+fn tree_files(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    snapshot(root)
+        .into_iter()
+        .filter(|(p, _)| root.join(p).is_file())
+        .map(|(p, (_, bytes))| (p.to_string_lossy().into_owned(), bytes))
+        .collect()
+}
+
+#[test]
+fn clean_never_writes_its_manifest_or_report_over_a_mirrored_input() {
+    let mut g = Gen::new(2);
+    let t = TempCorpus::new();
+    t.file(
+        "in/manifest.jsonl",
+        jsonl_line(&[("id", "m".into()), ("text", g.text(60).into())]),
+    )
+    .file("in/docs.txt", g.text(60));
+    refused(
+        &t,
+        &["clean", "in", "-o", "out"],
+        "manifest.jsonl would be written as manifest.jsonl at the top of the output",
+    );
+    let t = TempCorpus::new();
+    t.file("in/report.json", g.text(60));
+    refused(&t, &["clean", "in", "-o", "out"], "its own report.json");
+    refused(
+        &t,
+        &["clean", "in", "-o", "out", "--dry-run"],
+        "its own report.json",
+    );
+    // Compressed, it would land there once decompressed.
+    let t = TempCorpus::new();
+    t.file("in/manifest.jsonl.gz", gzip(g.text(60).as_bytes()));
+    refused(
+        &t,
+        &["clean", "in", "-o", "out", "--compress", "none"],
+        "its own manifest.jsonl",
+    );
+    // Below the top (or given with its parent), the names are free and the file is mirrored.
+    let t = TempCorpus::new();
+    let theirs = jsonl_line(&[("id", "m".into()), ("text", g.text(60).into())]);
+    t.file("in/sub/manifest.jsonl", &theirs);
+    t.run(&["clean", "-q", "in", "-o", "out"]).success();
+    assert_eq!(
+        tree_files(&t.join("out"))["sub/manifest.jsonl"],
+        theirs.as_bytes()
+    );
+}
+
+#[test]
+fn clean_sanitised_name_collisions_keep_each_file_its_own_name_and_record_renamings() {
+    let mut g = Gen::new(3);
+    let (slash, under) = (g.text(70), g.text(70));
+    let t = TempCorpus::new();
+    // `\` sorts before `_`: the sanitised `back\slash.txt` used to take `back_slash.txt` first.
+    t.file("in/back\\slash.txt", &slash)
+        .file("in/back_slash.txt", &under)
+        .file("in/tab\there.txt", g.text(70));
+    t.run(&["clean", "-q", "in", "-o", "out"]).success();
+    let out = tree_files(&t.join("out"));
+    assert_eq!(
+        out["back_slash.txt"],
+        under.as_bytes(),
+        "the real back_slash.txt"
+    );
+    assert_eq!(out["back_slash~2.txt"], slash.as_bytes());
+    assert!(out.contains_key("tab_here.txt"));
+    let manifest = String::from_utf8(out["manifest.jsonl"].clone()).unwrap();
+    let renamed: Vec<serde_json::Value> = manifest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["reason"] == "renamed")
+        .collect();
+    assert_eq!(
+        renamed,
+        [
+            serde_json::json!({"source": "back\\slash.txt", "reason": "renamed", "output": "back_slash~2.txt"}),
+            serde_json::json!({"source": "tab\there.txt", "reason": "renamed", "output": "tab_here.txt"}),
+        ]
+    );
+}
+
+/// No control character but the line ends, and no text-reordering control, in `out`.
+#[track_caller]
+fn assert_terminal_safe(what: &str, out: &[u8]) {
+    let text = String::from_utf8_lossy(out);
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+        .collect();
+    assert!(bad.is_empty(), "{what} printed {bad:?} raw:\n{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("FORGED")),
+        "{what} let an id forge a line:\n{text}"
+    );
+}
+
+#[test]
+fn text_outputs_escape_control_characters_from_ids_and_file_names() {
+    let mut g = Gen::new(14);
+    let body = g.text(90);
+    let t = TempCorpus::new();
+    let ids = [
+        "\u{1b}]0;retitled\u{7}",
+        "x\nFORGED line",
+        "\u{202e}desrever\r",
+    ];
+    let lines: String = ids
+        .iter()
+        .map(|id| jsonl_line(&[("id", (*id).into()), ("text", body.clone().into())]))
+        .collect();
+    t.file("in/ids.jsonl", lines)
+        .file("in/name\u{1b}[2J.txt", &body)
+        .file("in/bad\nFORGED.jsonl", "{not json\n");
+    let scan = t.run(&["scan", "in"]).success();
+    assert_terminal_safe("scan", &scan.stdout);
+    assert!(
+        scan.stdout_str().contains("\\x1b]0;retitled\\x07"),
+        "{}",
+        scan.stdout_str()
+    );
+    assert_terminal_safe("scan's notes", scan.stderr.as_bytes());
+    let check = t.run(&["check", "in", "--max-duplicate-ratio", "0"]);
+    assert_eq!(check.code, Some(1));
+    assert_terminal_safe("check", &check.stdout);
+    let dry = t.run(&["clean", "in", "--dry-run"]).success();
+    assert_terminal_safe("clean --dry-run", &dry.stdout);
+    assert!(
+        dry.stdout_str().contains("x\\nFORGED line"),
+        "{}",
+        dry.stdout_str()
+    );
+    // The JSON report keeps them exactly.
+    let r = t.scan(&["in"]);
+    let all = serde_json::to_string(&r).unwrap();
+    assert!(all.contains("x\\nFORGED line") && all.contains("\\u001b]0;retitled\\u0007"));
+}
+
+/// A named pipe at `rel` in `t` fed `bytes` by a thread once a reader opens it; the thread
+/// gives up (returning false) when none comes within 20 s, so that a dupsift that does not
+/// read the pipe fails the test instead of hanging it.
+#[cfg(unix)]
+fn fifo(t: &TempCorpus, rel: &str, bytes: Vec<u8>) -> std::thread::JoinHandle<bool> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = t.join(rel);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            // O_NONBLOCK (Linux's value): opening the write end fails until a reader is there.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(0o4000)
+                .open(&path)
+            {
+                Ok(mut w) => return w.write_all(&bytes).is_ok(),
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(_) => return false,
+            }
+        }
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn check_of_a_named_pipe_reads_it_and_a_check_that_read_nothing_fails() {
+    let t = corpus();
+    let data = std::fs::read(t.join("data/a.jsonl")).unwrap();
+    // As `check <(cat data/a.jsonl)` hands it: a pipe without an extension, sniffed as JSONL.
+    let writer = fifo(&t, "pipe", data.clone());
+    let run = t.run(&["check", "-q", "--format", "json", "pipe"]);
+    assert!(writer.join().unwrap(), "dupsift never opened the pipe");
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["figures"]["documents"], 3, "{v}");
+    assert_eq!(v["figures"]["duplicate_documents"], 1);
+    // Named by its extension.
+    let writer = fifo(&t, "pipe.jsonl", data);
+    let r = t.scan(&["pipe.jsonl"]);
+    assert!(writer.join().unwrap(), "dupsift never opened the pipe");
+    assert_eq!(summary(&r, "documents"), 3);
+
+    // Nothing read: loudly for a scan, an error for a check unless allowed.
+    t.dir("empty").file("blank.jsonl", "\n\n");
+    let scan = t.run(&["scan", "empty"]).success();
+    assert!(
+        scan.stderr
+            .contains("warning: no document was read from the inputs (0 skipped)"),
+        "{}",
+        scan.stderr
+    );
+    let run = t.run(&["check", "empty"]).usage_error();
+    assert!(
+        run.stderr.contains("no document was read from the inputs"),
+        "{}",
+        run.stderr
+    );
+    t.run(&["check", "-q", "empty", "--allow-empty"]).success();
+    t.run(&["check", "-q", "missing", "--allow-empty"])
+        .usage_error();
+}
