@@ -394,6 +394,62 @@ struct Raw {
     matches: usize,
 }
 
+/// Which alignments found so far cover a seed `(pa, pb)` (hold `pa` on side a and `pb` on
+/// side b): a scan of them all while they are few, as for most pairs, and a grid of cells of
+/// [`Cover::CELL`] x [`Cover::CELL`] words once they are many. A document repeating a block
+/// thousands of times has thousands of alignments with itself, and scanning them all for each
+/// of its seeds took time quadratic in the document's size. The answer is the same either way.
+#[derive(Default)]
+struct Cover {
+    /// Alignments `raws[..indexed]` are filed in `cells` or `long`.
+    indexed: usize,
+    /// Alignments by the cells they overlap.
+    cells: FxHashMap<(usize, usize), Vec<u32>>,
+    /// Alignments overlapping too many cells to be filed in each: scanned for every seed.
+    long: Vec<u32>,
+}
+
+impl Cover {
+    /// Alignments scanned one by one before the grid is built.
+    const LINEAR: usize = 32;
+    /// Words per side of a cell.
+    const CELL: usize = 128;
+    /// Cells an alignment may be filed in; a larger one goes to `long`.
+    const MAX_CELLS: usize = 64;
+
+    fn covers(&mut self, raws: &[Raw], pa: usize, pb: usize) -> bool {
+        let holds = |r: &Raw| {
+            #[cfg(test)]
+            tests::CHECKS.with(|c| c.set(c.get() + 1));
+            (r.a.0..r.a.1).contains(&pa) && (r.b.0..r.b.1).contains(&pb)
+        };
+        if raws.len() <= Self::LINEAR {
+            return raws.iter().any(holds);
+        }
+        for (i, r) in raws.iter().enumerate().skip(self.indexed) {
+            let ca = r.a.0 / Self::CELL..=(r.a.1.max(r.a.0 + 1) - 1) / Self::CELL;
+            let cb = r.b.0 / Self::CELL..=(r.b.1.max(r.b.0 + 1) - 1) / Self::CELL;
+            if ca.clone().count() * cb.clone().count() > Self::MAX_CELLS {
+                self.long.push(i as u32);
+                continue;
+            }
+            for x in ca {
+                for y in cb.clone() {
+                    self.cells.entry((x, y)).or_default().push(i as u32);
+                }
+            }
+        }
+        self.indexed = raws.len();
+        let cell = (pa / Self::CELL, pb / Self::CELL);
+        self.cells
+            .get(&cell)
+            .into_iter()
+            .flatten()
+            .chain(&self.long)
+            .any(|&i| holds(&raws[i as usize]))
+    }
+}
+
 /// Greedy X-drop extension from `(i, j)` in one direction: +1 per matching word, -[`MISMATCH`]
 /// per substituted word or indel step; it stops once the score falls [`X_DROP`] below its best
 /// and ends at the best point. Runs that match less than 4 words in 5 do not sustain an
@@ -460,15 +516,13 @@ pub fn align_pair(
     let mut seeds: Vec<(u32, u32)> = seeds.into_iter().collect();
     seeds.sort_unstable_by_key(|&(pa, pb)| (pb as i64 - pa as i64, pa));
     let mut raws: Vec<Raw> = Vec::new();
+    let mut cover = Cover::default();
     for &(pa, pb) in &seeds {
         let (pa, pb) = (pa as usize, pb as usize);
         if pa + GRAM > ha.len() || pb + GRAM > hb.len() {
             continue;
         }
-        let covered = raws
-            .iter()
-            .any(|r| (r.a.0..r.a.1).contains(&pa) && (r.b.0..r.b.1).contains(&pb));
-        if covered || ha[pa..pa + GRAM] != hb[pb..pb + GRAM] {
+        if cover.covers(&raws, pa, pb) || ha[pa..pa + GRAM] != hb[pb..pb + GRAM] {
             continue;
         }
         // Forward first; inside one document the first side must end before the second starts.
@@ -997,6 +1051,64 @@ mod tests {
             ));
         }
         group(&refine(alignments, p.min_words))
+    }
+
+    thread_local! {
+        /// Alignments [`Cover`] compared with a seed, on this thread.
+        pub(super) static CHECKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Issue 18, item 11: a document repeating a block thousands of times costs each seed a
+    /// few comparisons with the alignments found so far, not one with each of them (which made
+    /// a 22 MB log take 50 s, quadratic in its size).
+    #[test]
+    fn a_block_repeated_thousands_of_times_costs_each_seed_a_few_comparisons() {
+        let block = filler(1, 60);
+        let mut text = String::new();
+        for k in 0..2000 {
+            text.push_str(&filler(1000 + k, 10));
+            text.push(' ');
+            text.push_str(&block);
+            text.push(' ');
+        }
+        let p = params(50);
+        CHECKS.with(|c| c.set(0));
+        let found = find(&[&text], &p);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].occurrences.len(), 2000);
+        let (h, _) = words_of(&text);
+        let mut fps = FingerprintTable::default();
+        let (mut grams, mut buf, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        fingerprints(&h, &p, &mut grams, &mut buf, &mut out);
+        fps.push(0, &out);
+        let seeds = seeds(fps, &p).len() as u64;
+        let checks = CHECKS.with(|c| c.get());
+        assert!(
+            checks <= 64 * seeds,
+            "{checks} comparisons for {seeds} seeds: quadratic again"
+        );
+    }
+
+    proptest::proptest! {
+        /// The grid answers as a scan of every alignment does.
+        #[test]
+        fn the_cover_grid_answers_as_a_scan_does(
+            raws in proptest::collection::vec((0usize..2000, 1usize..600, 0usize..2000, 1usize..600), 0..120),
+            queries in proptest::collection::vec((0usize..2600, 0usize..2600), 1..60),
+        ) {
+            let mut cover = Cover::default();
+            let mut so_far: Vec<Raw> = Vec::new();
+            for (k, &(a0, la, b0, lb)) in raws.iter().enumerate() {
+                so_far.push(Raw { a: (a0, a0 + la), b: (b0, b0 + lb), matches: 0 });
+                let (pa, pb) = queries[k % queries.len()];
+                let scan = so_far.iter().any(|r| (r.a.0..r.a.1).contains(&pa) && (r.b.0..r.b.1).contains(&pb));
+                proptest::prop_assert_eq!(cover.covers(&so_far, pa, pb), scan);
+            }
+            for &(pa, pb) in &queries {
+                let scan = so_far.iter().any(|r| (r.a.0..r.a.1).contains(&pa) && (r.b.0..r.b.1).contains(&pb));
+                proptest::prop_assert_eq!(cover.covers(&so_far, pa, pb), scan);
+            }
+        }
     }
 
     /// Deterministic filler text of `n` distinct-looking words.

@@ -207,18 +207,28 @@ fn locate_in_text(
         );
     }
     let spans = &s.spans;
-    here.iter()
+    let ranges: Vec<(u64, u64)> = here
+        .iter()
         .map(|&(p, k)| {
             let o = &groups[p as usize].occurrences[k as usize];
             let first = spans[o.words.start as usize].start as u64;
             let last = spans[o.words.end as usize - 1].end as u64;
-            let (start, end) = widen_to_punctuation(&doc.text, first, last);
+            widen_to_punctuation(&doc.text, first, last)
+        })
+        .collect();
+    // Line numbers from one pass over the text, not one count from its start per occurrence:
+    // a document repeating itself has thousands of occurrences.
+    let lines = Lines::new(&doc.text, ranges.iter().map(|r| r.1).max().unwrap_or(0));
+    here.iter()
+        .zip(ranges)
+        .map(|(&(p, k), (start, end))| {
+            let o = &groups[p as usize].occurrences[k as usize];
             let occ = OccurrenceFound {
                 doc: o.doc,
                 start,
                 end,
-                line_start: line_of(&doc.text, start),
-                line_end: line_of(&doc.text, end.saturating_sub(1).max(start)),
+                line_start: lines.of(start),
+                line_end: lines.of(end.saturating_sub(1).max(start)),
                 hash: shingle::words_hash(
                     &s.word_hashes[o.words.start as usize..o.words.end as usize],
                 ),
@@ -291,8 +301,39 @@ fn char_before(text: &[u8], i: usize) -> Option<(char, usize)> {
     })
 }
 
-/// 1-based line number of byte `at`.
-fn line_of(text: &[u8], at: u64) -> u64 {
-    let at = (at as usize).min(text.len());
-    1 + memchr::memchr_iter(b'\n', &text[..at]).count() as u64
+/// The line breaks of a text up to some byte, for 1-based line numbers of the bytes before it.
+struct Lines {
+    breaks: Vec<u64>,
+}
+
+impl Lines {
+    /// The breaks of `text` before byte `upto`.
+    fn new(text: &[u8], upto: u64) -> Lines {
+        let upto = (upto as usize).min(text.len());
+        Lines {
+            breaks: memchr::memchr_iter(b'\n', &text[..upto])
+                .map(|i| i as u64)
+                .collect(),
+        }
+    }
+
+    /// 1-based line number of byte `at` (below `upto`): one more than the breaks before it.
+    fn of(&self, at: u64) -> u64 {
+        1 + self.breaks.partition_point(|&b| b < at) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    #[test]
+    fn line_numbers_count_the_breaks_before_a_byte() {
+        let text = b"a\nbb\n\nccc\n";
+        let lines = Lines::new(text, text.len() as u64);
+        let naive = |at: usize| 1 + text[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        for at in 0..text.len() {
+            assert_eq!(lines.of(at as u64), naive(at), "byte {at}");
+        }
+    }
 }
