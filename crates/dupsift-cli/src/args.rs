@@ -287,6 +287,14 @@ pub struct CommonArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size, help_heading = "Input")]
     pub max_doc_bytes: u64,
 
+    /// Read zstd streams made with a window of up to 2^N bytes (`zstd --long=28` makes 28).
+    /// Decoding holds up to a window of memory per file read at once; 27 (128 MiB) is zstd's
+    /// own limit, 31 the format's largest. A stream above the limit is skipped with a reason.
+    #[arg(long, value_name = "N", default_value_t = dupsift::corpus::ZSTD_WINDOW_LOG,
+          value_parser = clap::value_parser!(u32).range(10..=dupsift::corpus::ZSTD_WINDOW_LOG_MAX as i64),
+          help_heading = "Input")]
+    pub zstd_window_log: u32,
+
     /// Stop with exit code 2 at the first bad input (unreadable, binary, empty, malformed,
     /// corrupt, invalid UTF-8) instead of skipping it.
     #[arg(long, help_heading = "Input")]
@@ -628,6 +636,7 @@ impl CommonArgs {
             text_field: self.text_field.clone(),
             id_field: self.id_field.clone(),
             max_doc_bytes: self.max_doc_bytes,
+            zstd_window_log: self.zstd_window_log,
             previews,
             ..ReadOptions::default()
         }

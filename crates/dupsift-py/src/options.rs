@@ -102,7 +102,7 @@ impl<'a, 'py> Params<'a, 'py> {
             Some(first) => Err(error(
                 Kind::Parameter,
                 format!(
-                    "unknown parameter {first:?} (the parameters are the CLI's flags, with _ for -: threshold, ngram, unit, num_perm, bands, rows, seed, scheme, verify, keep, prefer, clusters, passages, min_passage, max_occurrences, text, id, max_doc_bytes, hidden, gitignore, follow, strict, threads)"
+                    "unknown parameter {first:?} (the parameters are the CLI's flags, with _ for -: threshold, ngram, unit, num_perm, bands, rows, seed, scheme, verify, keep, prefer, clusters, passages, min_passage, max_occurrences, text, id, max_doc_bytes, zstd_window_log, hidden, gitignore, follow, strict, threads)"
                 ),
             )),
         }
@@ -190,6 +190,18 @@ pub fn scan_options(p: &Params<'_, '_>) -> PyResult<Options> {
     }
     if let Some(v) = p.take("max_doc_bytes", "an int")? {
         read.max_doc_bytes = v;
+    }
+    if let Some(v) = p.take::<u32>("zstd_window_log", "an int")? {
+        if !(10..=dupsift::corpus::ZSTD_WINDOW_LOG_MAX).contains(&v) {
+            return Err(error(
+                Kind::Parameter,
+                format!(
+                    "zstd_window_log must be from 10 to {}, not {v}",
+                    dupsift::corpus::ZSTD_WINDOW_LOG_MAX
+                ),
+            ));
+        }
+        read.zstd_window_log = v;
     }
     for (name, flag) in [
         ("hidden", &mut read.hidden),

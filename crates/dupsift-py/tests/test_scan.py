@@ -538,6 +538,8 @@ def test_column_errors(table):
         {"passages": "yes"},
         {"threads": -1},
         {"prefer": [1, 2]},
+        {"zstd_window_log": 32},
+        {"zstd_window_log": "big"},
     ],
     ids=lambda p: ",".join(f"{k}={v!r}" for k, v in p.items()),
 )

@@ -485,6 +485,7 @@ pub fn write(
     let mut totals = totals(result, plan);
     totals.bytes_out = 0;
     let names = names::place(result, compress);
+    let damaged = crate::plan::damaged(result);
     let reported: FxHashSet<&str> = result.skipped.iter().map(|k| k.path.as_str()).collect();
     for (index, src) in corpus.sources.iter().enumerate() {
         let codec = names::codec(src.format, src.compression, compress);
@@ -512,6 +513,16 @@ pub fn write(
         if src.format == Format::Arrow {
             totals.bytes_out += parquet::write_table(src, &doc_at, &records, &out_path)?;
             written.one();
+            continue;
+        }
+        if damaged.contains_key(&(index as u32)) {
+            // The scan could not read it to its end: copied as it is, every record with it
+            // (the plan neither removes nor cuts its documents).
+            totals.bytes_out += (result.prior as usize..docs.len())
+                .filter(|&d| docs.locs[d].source == index as u32)
+                .map(|d| docs.bytes[d])
+                .sum::<u64>();
+            copy_through(&src.path, &out_path, &mut written)?;
             continue;
         }
         let mut reader = match corpus.open_source(index, &tally) {
@@ -576,7 +587,25 @@ pub fn write(
     for ((path, _), rel) in corpus.rejected.iter().zip(&names.rejected) {
         copy_through(path, &dir.join(rel), &mut written)?;
     }
-    write_manifest(result, plan, &names.renamed, &dir.join("manifest.jsonl"))?;
+    let mut files: Vec<FileEntry> = names
+        .renamed
+        .iter()
+        .map(|r| FileEntry {
+            source: &r.source,
+            reason: "renamed",
+            output: r.output.to_string_lossy(),
+            detail: None,
+        })
+        .collect();
+    let mut damaged: Vec<(u32, &str)> = damaged.into_iter().collect();
+    damaged.sort_unstable();
+    files.extend(damaged.into_iter().map(|(i, why)| FileEntry {
+        source: &corpus.sources[i as usize].name,
+        reason: "damaged",
+        output: names.sources[i as usize].to_string_lossy(),
+        detail: Some(why),
+    }));
+    write_manifest(result, plan, &files, &dir.join("manifest.jsonl"))?;
     Ok(totals)
 }
 
@@ -684,29 +713,29 @@ pub fn manifest<E>(
     Ok(())
 }
 
-/// One line of `manifest.jsonl` for an input written under another name than its own.
+/// One line of `manifest.jsonl` about an input file as a whole: written under another name
+/// than its own (`renamed`), or copied as it was because the scan could not read it to its
+/// end (`damaged`, with the scan's reason).
 #[derive(serde::Serialize)]
-struct RenamedEntry<'a> {
+struct FileEntry<'a> {
     source: &'a str,
     reason: &'static str,
     output: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
 }
 
-/// Writes `manifest.jsonl`: the renamings first (in input order), then the removals and cuts.
+/// Writes `manifest.jsonl`: the lines about whole files first (renamings, then damaged inputs,
+/// each in input order), then the removals and cuts.
 fn write_manifest(
     result: &ScanResult,
     plan: &Plan,
-    renamed: &[Renamed],
+    files: &[FileEntry],
     path: &Path,
 ) -> Result<(), CleanError> {
     let mut w = io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
-    for r in renamed {
-        let entry = RenamedEntry {
-            source: &r.source,
-            reason: "renamed",
-            output: r.output.to_string_lossy(),
-        };
-        serde_json::to_writer(&mut w, &entry).map_err(|e| io_err(path)(e.into()))?;
+    for entry in files {
+        serde_json::to_writer(&mut w, entry).map_err(|e| io_err(path)(e.into()))?;
         w.write_all(b"\n").map_err(io_err(path))?;
     }
     manifest(result, plan, |entry| {

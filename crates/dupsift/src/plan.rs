@@ -143,9 +143,16 @@ impl Plan {
 pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
     let docs = &result.docs;
     let mut plan = Plan::default();
+    let damaged = damaged(result);
+    // A document of a damaged input is written as it was: neither removed nor cut.
+    let frozen = |d: u32| damaged.contains_key(&docs.locs[d as usize].source);
     for c in &result.clusters {
         // Indexed documents (below `prior`) are in the corpus already: never removed.
-        for &(m, similarity) in c.members.iter().filter(|m| m.0 >= result.prior) {
+        for &(m, similarity) in c
+            .members
+            .iter()
+            .filter(|m| m.0 >= result.prior && !frozen(m.0))
+        {
             let exact = docs.content[m as usize] == docs.content[c.kept as usize];
             plan.removed.insert(
                 m,
@@ -170,8 +177,9 @@ pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
         let mut keeper: Option<u32> = None;
         let mut seen_in: FxHashSet<u32> = FxHashSet::default();
         for o in &f.occurrences {
-            // An indexed document holds its occurrence already (it has no byte range here).
-            if o.doc < result.prior {
+            // An indexed document holds its occurrence already (it has no byte range here), and
+            // a damaged input's document is copied as it was.
+            if o.doc < result.prior || frozen(o.doc) {
                 keeper.get_or_insert(o.doc);
                 seen_in.insert(o.doc);
                 continue;
@@ -214,6 +222,34 @@ pub fn plan(result: &ScanResult, strip: StripPassages) -> Plan {
         plan.cuts.insert(doc, merged);
     }
     plan
+}
+
+/// The inputs a cleanup copies through as they are on disk, by source, with the reason the
+/// scan gave: JSONL inputs whose compressed stream could not be read to its end (damaged,
+/// truncated, or made with a zstd window above the limit). Writing the records read before the
+/// damage would lose the rest without a word; so their documents are neither removed nor cut,
+/// the file is copied whole, and the manifest says why.
+pub fn damaged(result: &ScanResult) -> FxHashMap<u32, &str> {
+    let whole: FxHashMap<&str, &str> = result
+        .skipped
+        .iter()
+        .filter(|k| k.line.is_none())
+        .map(|k| (k.path.as_str(), k.reason.as_str()))
+        .collect();
+    if whole.is_empty() {
+        return FxHashMap::default();
+    }
+    result
+        .corpus
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.format == crate::corpus::Format::Jsonl
+                && s.compression != crate::corpus::Compression::None
+        })
+        .filter_map(|(i, s)| whole.get(s.name.as_str()).map(|&why| (i as u32, why)))
+        .collect()
 }
 
 /// Totals of a cleanup.

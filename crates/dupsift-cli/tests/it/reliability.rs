@@ -427,3 +427,105 @@ fn check_of_a_named_pipe_reads_it_and_a_check_that_read_nothing_fails() {
     t.run(&["check", "-q", "missing", "--allow-empty"])
         .usage_error();
 }
+
+/// `bytes` as one zstd frame declaring a window of 2^`log` bytes, as `zstd --long=LOG` makes.
+fn zstd_long(bytes: &[u8], log: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    e.window_log(log).unwrap();
+    e.long_distance_matching(true).unwrap();
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// The lines of `OUT/manifest.jsonl` about whole files (renamed, damaged).
+fn file_lines(out: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join("manifest.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("output").is_some())
+        .collect()
+}
+
+#[test]
+fn clean_of_a_zstd_long_window_stream_loses_no_record() {
+    let t = corpus();
+    let records = std::fs::read(t.join("data/a.jsonl")).unwrap();
+    let packed = zstd_long(&records, 28);
+    t.file("in/a.jsonl.zst", &packed);
+    // The default limit (zstd's own) reports the stream, naming the flag that reads it.
+    let r = t.scan(&["in"]);
+    assert_eq!(summary(&r, "documents"), 0);
+    let why = &skipped(&r)[0].reason;
+    assert!(
+        why.contains("window above the limit of 128 MiB") && why.contains("--zstd-window-log"),
+        "{why}"
+    );
+    // A cleanup copies it through whole and says so; it never writes the empty mirror.
+    t.run(&["clean", "-q", "in", "-o", "out"]).success();
+    assert_eq!(std::fs::read(t.join("out/a.jsonl.zst")).unwrap(), packed);
+    let lines = file_lines(&t.join("out"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        (
+            &lines[0]["source"],
+            &lines[0]["reason"],
+            &lines[0]["output"]
+        ),
+        (
+            &"a.jsonl.zst".into(),
+            &"damaged".into(),
+            &"a.jsonl.zst".into()
+        )
+    );
+    // Raised, it is read and cleaned as any stream: the near-duplicate goes.
+    let r = t.scan(&["in", "--zstd-window-log", "28"]);
+    assert_eq!(summary(&r, "documents"), 3);
+    assert_eq!(summary(&r, "duplicate_documents"), 1);
+    t.run(&["clean", "-q", "in", "-o", "out2", "--zstd-window-log", "28"])
+        .success();
+    let cleaned =
+        zstd::decode_all(&std::fs::read(t.join("out2/a.jsonl.zst")).unwrap()[..]).unwrap();
+    assert_eq!(String::from_utf8(cleaned).unwrap().lines().count(), 2);
+    assert!(file_lines(&t.join("out2")).is_empty());
+    t.run(&["scan", "in", "--zstd-window-log", "32"])
+        .usage_error();
+}
+
+#[test]
+fn clean_of_a_truncated_gzip_copies_it_whole_and_removes_none_of_its_records() {
+    let t = corpus();
+    let mut g = Gen::new(4);
+    let mut many = Vec::new();
+    for k in 0..50 {
+        let text = g.text(80);
+        many.extend_from_slice(
+            jsonl_line(&[
+                ("id", format!("x{k}").into()),
+                ("text", text.clone().into()),
+            ])
+            .as_bytes(),
+        );
+        many.extend_from_slice(
+            jsonl_line(&[("id", format!("y{k}").into()), ("text", text.into())]).as_bytes(),
+        );
+    }
+    let packed = gzip(&many);
+    let cut = &packed[..packed.len() * 2 / 3];
+    t.file("in/a.jsonl.gz", cut);
+    let r = t.scan(&["in"]);
+    assert!(
+        summary(&r, "documents") > 0,
+        "records before the damage are read"
+    );
+    assert!(summary(&r, "duplicate_documents") > 0);
+    t.run(&["clean", "-q", "in", "-o", "out"]).success();
+    assert_eq!(std::fs::read(t.join("out/a.jsonl.gz")).unwrap(), cut);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("out/report.json")).unwrap()).unwrap();
+    let totals = &report["clean"]["totals"];
+    assert_eq!(totals["removed"], 0, "{totals}");
+    assert_eq!(totals["kept"], totals["documents_in"]);
+    assert_eq!(file_lines(&t.join("out"))[0]["reason"], "damaged");
+}

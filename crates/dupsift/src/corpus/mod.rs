@@ -64,6 +64,11 @@ pub struct ReadOptions {
     /// Read cluster members back at the end of a scan for their previews; off for outputs
     /// that show none (the duplicates table), which then skip that read.
     pub previews: bool,
+    /// The largest zstd window read, as a power of two (`--zstd-window-log`): a stream made
+    /// with a larger one (`zstd --long=28`) is reported, not read, unless this is raised. The
+    /// decoder holds up to a window of memory per file being read; 27 (128 MiB) is zstd's
+    /// own default, 31 the format's largest.
+    pub zstd_window_log: u32,
 }
 
 impl Default for ReadOptions {
@@ -78,9 +83,15 @@ impl Default for ReadOptions {
             max_doc_bytes: 64 * 1024 * 1024,
             batch_bytes: 4 * 1024 * 1024,
             previews: true,
+            zstd_window_log: ZSTD_WINDOW_LOG,
         }
     }
 }
+
+/// The default of [`ReadOptions::zstd_window_log`]: zstd's own decoding limit.
+pub const ZSTD_WINDOW_LOG: u32 = 27;
+/// The largest [`ReadOptions::zstd_window_log`]: the format's largest window.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 31;
 
 /// How a source's content is split into documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,6 +346,8 @@ pub struct Corpus {
     pub rejected: Vec<(PathBuf, String)>,
     /// Keeps the spools of standard input and of named pipes alive (and deletes them on drop).
     _spool: Vec<NamedTempFile>,
+    /// The zstd window limit the corpus was discovered with, for [`Corpus::open_source`].
+    zstd_window_log: u32,
 }
 
 impl Source {
@@ -359,7 +372,7 @@ impl Corpus {
     ) -> std::io::Result<Box<dyn std::io::BufRead + 'a>> {
         let src = &self.sources[index];
         let file = std::fs::File::open(&src.path)?;
-        open::decompress(file, src.compression, None, tally)
+        open::decompress(file, src.compression, self.zstd_window_log, None, tally)
     }
 
     /// A corpus of one Arrow table in memory, named `name` (in skipped entries, and in the ids
@@ -379,6 +392,7 @@ impl Corpus {
             skipped: Vec::new(),
             rejected: Vec::new(),
             _spool: Vec::new(),
+            zstd_window_log: ZSTD_WINDOW_LOG,
         }
     }
 

@@ -151,17 +151,23 @@ pub(super) fn probe_file(path: &Path, name: String) -> Result<Source, Skipped> {
 
 /// Copies all of `input` into a fresh temporary file so it can be read twice (once to detect
 /// near-duplicates, once more to report them), and describes it as a source named `<stdin>`.
-pub(super) fn spool_stdin(input: &mut impl Read) -> Result<(NamedTempFile, Source), CorpusError> {
-    spool(input, super::STDIN_NAME.to_owned(), true).map_err(|source| CorpusError::Spool { source })
+pub(super) fn spool_stdin(
+    input: &mut impl Read,
+    window_log: u32,
+) -> Result<(NamedTempFile, Source), CorpusError> {
+    spool(input, super::STDIN_NAME.to_owned(), true, window_log)
+        .map_err(|source| CorpusError::Spool { source })
 }
 
 /// Copies a stream (standard input, a named pipe) to a temporary file, so that it can be read
 /// more than once, as the source `name`. Its compression is sniffed; its format too when
-/// `sniff` (Parquet by its magic, JSONL when it opens with `{`), else taken from `name`.
+/// `sniff` (Parquet by its magic, JSONL when it opens with `{`, decompressed within a window
+/// of 2^`window_log` bytes), else taken from `name`.
 pub(super) fn spool(
     input: &mut impl Read,
     name: String,
     sniff: bool,
+    window_log: u32,
 ) -> io::Result<(NamedTempFile, Source)> {
     let mut tmp = NamedTempFile::new()?;
     let size = io::copy(input, tmp.as_file_mut())?;
@@ -188,7 +194,7 @@ pub(super) fn spool(
     }
     if head[..n].starts_with(PARQUET_MAGIC) {
         source.format = Format::Parquet;
-    } else if let Ok(Some(b'{')) = first_non_blank_byte(&source) {
+    } else if let Ok(Some(b'{')) = first_non_blank_byte(&source, window_log) {
         // A corrupt stream is reported when it is read; here it just falls back to text.
         source.format = Format::Jsonl;
     }
@@ -196,10 +202,10 @@ pub(super) fn spool(
 }
 
 /// First byte of the decompressed content that is not whitespace (or a UTF-8 BOM).
-fn first_non_blank_byte(source: &Source) -> io::Result<Option<u8>> {
+fn first_non_blank_byte(source: &Source, window_log: u32) -> io::Result<Option<u8>> {
     let file = File::open(&source.path)?;
     let counted = Cell::new(0);
-    let mut r = decompress(file, source.compression, None, &counted)?;
+    let mut r = decompress(file, source.compression, window_log, None, &counted)?;
     let mut at_start = true;
     loop {
         let buf = match r.fill_buf() {
@@ -250,6 +256,7 @@ impl<R: Read> Read for Counting<'_, R> {
 pub(super) fn decompress<'a>(
     file: File,
     compression: Compression,
+    window_log: u32,
     progress: Option<&'a AtomicU64>,
     tally: &'a Cell<u64>,
 ) -> io::Result<Box<dyn BufRead + 'a>> {
@@ -268,10 +275,11 @@ pub(super) fn decompress<'a>(
             DECODED_BUF,
             MultiGzDecoder::new(raw),
         )),
-        Compression::Zstd => Box::new(BufReader::with_capacity(
-            DECODED_BUF,
-            zstd::stream::read::Decoder::with_buffer(raw)?,
-        )),
+        Compression::Zstd => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(raw)?;
+            d.window_log_max(window_log)?;
+            Box::new(BufReader::with_capacity(DECODED_BUF, d))
+        }
     })
 }
 
@@ -303,7 +311,19 @@ pub(super) fn stream_reason(
     compression: Compression,
     e: &io::Error,
     after_line: Option<u64>,
+    window_log: u32,
 ) -> String {
+    // zstd's own words for a frame whose window is above the decoder's limit.
+    if compression == Compression::Zstd && e.to_string().contains("too much memory") {
+        let at = after_line
+            .map(|n| format!(" after line {n}"))
+            .unwrap_or_default();
+        return format!(
+            "zstd stream made with a window above the limit of {} MiB (2^{window_log} bytes){at}: raise it with --zstd-window-log (up to {})",
+            (1u64 << window_log) >> 20,
+            super::ZSTD_WINDOW_LOG_MAX
+        );
+    }
     let what = match compression {
         Compression::None => "read error",
         Compression::Gzip => "corrupt or truncated gzip stream",
@@ -383,7 +403,8 @@ mod tests {
             ),
         ];
         for (input, format, compression) in cases {
-            let (tmp, src) = spool_stdin(&mut Cursor::new(&input)).expect("spool");
+            let (tmp, src) = spool_stdin(&mut Cursor::new(&input), super::super::ZSTD_WINDOW_LOG)
+                .expect("spool");
             assert_eq!(
                 (src.format, src.compression),
                 (format, compression),

@@ -128,10 +128,11 @@ enum WholeError {
 }
 
 impl WholeError {
-    fn reason(&self, src: &Source, max: u64) -> String {
+    fn reason(&self, src: &Source, opts: &ReadOptions) -> String {
+        let max = opts.max_doc_bytes;
         match self {
             WholeError::Open(e) => io_reason(e),
-            WholeError::Read(e) => stream_reason(src.compression, e, None),
+            WholeError::Read(e) => stream_reason(src.compression, e, None, opts.zstd_window_log),
             WholeError::TooLarge(Some(n)) => {
                 format!("file too large: {n} bytes (limit {max}; see --max-doc-bytes)")
             }
@@ -152,10 +153,11 @@ impl WholeError {
 /// The whole decompressed content of a text source, at most `max` bytes.
 fn read_whole(
     src: &Source,
-    max: u64,
+    opts: &ReadOptions,
     progress: Option<&AtomicU64>,
     tally: &Cell<u64>,
 ) -> Result<Vec<u8>, WholeError> {
+    let max = opts.max_doc_bytes;
     let file = File::open(&src.path).map_err(WholeError::Open)?;
     let mut capacity = 0;
     if src.compression == Compression::None {
@@ -166,8 +168,8 @@ fn read_whole(
         }
         capacity = usize::try_from(len).unwrap_or(0);
     }
-    let mut r =
-        open::decompress(file, src.compression, progress, tally).map_err(WholeError::Open)?;
+    let mut r = open::decompress(file, src.compression, opts.zstd_window_log, progress, tally)
+        .map_err(WholeError::Open)?;
     let mut buf = Vec::with_capacity(capacity);
     // The limit also guards plain files that grew since their size was checked.
     r.by_ref()
@@ -188,16 +190,13 @@ fn read_text<E>(
     tally: &Cell<u64>,
     out: &mut Batcher<impl FnMut(Batch) -> Result<(), E>>,
 ) -> Result<(), E> {
-    match read_whole(src, opts.max_doc_bytes, Some(progress), tally) {
+    match read_whole(src, opts, Some(progress), tally) {
         Ok(bytes) => out.record(RawRecord {
             loc: line_loc(index, 0, 0),
             bytes,
             row: None,
         }),
-        Err(e) => out.skip(Skipped::file(
-            src.name.clone(),
-            e.reason(src, opts.max_doc_bytes),
-        )),
+        Err(e) => out.skip(Skipped::file(src.name.clone(), e.reason(src, opts))),
     }
 }
 
@@ -217,12 +216,18 @@ fn read_jsonl<E>(
         Ok(f) => f,
         Err(e) => return out.skip(Skipped::file(src.name.clone(), io_reason(&e))),
     };
-    let stream = match open::decompress(file, src.compression, Some(progress), tally) {
+    let stream = match open::decompress(
+        file,
+        src.compression,
+        opts.zstd_window_log,
+        Some(progress),
+        tally,
+    ) {
         Ok(s) => s,
         Err(e) => {
             return out.skip(Skipped::file(
                 src.name.clone(),
-                stream_reason(src.compression, &e, None),
+                stream_reason(src.compression, &e, None, opts.zstd_window_log),
             ));
         }
     };
@@ -249,7 +254,7 @@ fn read_jsonl<E>(
                 let after = Some(lines.lines_read()).filter(|&n| n > 0);
                 return out.skip(Skipped::file(
                     src.name.clone(),
-                    stream_reason(src.compression, &e, after),
+                    stream_reason(src.compression, &e, after, opts.zstd_window_log),
                 ));
             }
         }
@@ -492,7 +497,7 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
                 });
             }
             let tally = Cell::new(0);
-            let bytes = match read_whole(self.src, self.opts.max_doc_bytes, None, &tally) {
+            let bytes = match read_whole(self.src, self.opts, None, &tally) {
                 Ok(b) => b,
                 Err(WholeError::Open(e) | WholeError::Read(e)) => return Err(self.io_error(e)),
                 Err(WholeError::TooLarge(_)) => return Err(self.changed(loc)),
@@ -545,8 +550,14 @@ impl<F: FnMut(usize, RawRecord) -> Result<(), CorpusError>> Rereader<'_, F> {
     fn streaming(&mut self, group: &[usize]) -> Result<(), CorpusError> {
         let file = File::open(&self.src.path).map_err(|e| self.io_error(e))?;
         let tally = Cell::new(0);
-        let stream = open::decompress(file, self.src.compression, None, &tally)
-            .map_err(|e| self.io_error(e))?;
+        let stream = open::decompress(
+            file,
+            self.src.compression,
+            self.opts.zstd_window_log,
+            None,
+            &tally,
+        )
+        .map_err(|e| self.io_error(e))?;
         let mut lines = LineReader::new(stream, self.opts.max_doc_bytes);
         for (run, loc) in runs(self.locs, group) {
             if loc.line == 0 {

@@ -62,7 +62,7 @@ pub(super) fn discover<R: Read>(
         if is_stdin(arg) {
             match stdin.take() {
                 Some(open) => {
-                    let (tmp, src) = spool_stdin(&mut open())?;
+                    let (tmp, src) = spool_stdin(&mut open(), opts.zstd_window_log)?;
                     spool.push(tmp);
                     items.push(Item::Ready(src));
                 }
@@ -97,9 +97,9 @@ pub(super) fn discover<R: Read>(
                 // Named by its extension (`mkfifo data.jsonl`), or sniffed as standard input
                 // is when it has none (`/dev/fd/63`).
                 let sniff = arg.extension().is_none();
-                match fs::File::open(arg)
-                    .and_then(|mut f| spool_pipe(&mut f, display.clone(), sniff))
-                {
+                match fs::File::open(arg).and_then(|mut f| {
+                    spool_pipe(&mut f, display.clone(), sniff, opts.zstd_window_log)
+                }) {
                     Ok((tmp, src)) => {
                         spool.push(tmp);
                         items.push(Item::Ready(src));
@@ -152,6 +152,7 @@ pub(super) fn discover<R: Read>(
         skipped,
         rejected,
         _spool: spool,
+        zstd_window_log: opts.zstd_window_log,
     })
 }
 
