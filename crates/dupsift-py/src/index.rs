@@ -54,7 +54,8 @@ fn append(
             Input::Table(corpus, _) => corpus,
             Input::Paths(paths) => Corpus::discover(&paths, &options.read)?,
         };
-        dupsift::scan::index_corpus(&corpus, options, progress, index)
+        // The records skipped past those listed are counted only; the list is what Python shows.
+        dupsift::scan::index_corpus(&corpus, options, progress, index).map(|(listed, _)| listed)
     })?
     .map_err(|e| engine(e.into()))
 }

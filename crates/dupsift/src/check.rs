@@ -24,7 +24,7 @@ pub use files::{AgainstError, BaselineError, check_against, open_against};
 )]
 pub struct NothingRead {
     /// Inputs skipped (missing, empty, unreadable, malformed).
-    pub skipped: usize,
+    pub skipped: u64,
 }
 
 /// Refuses the scan of a check that read no document of its inputs (an index's documents do
@@ -34,7 +34,7 @@ pub fn require_documents(result: &ScanResult) -> Result<(), NothingRead> {
         return Ok(());
     }
     Err(NothingRead {
-        skipped: result.skipped.len(),
+        skipped: result.skipped_count(),
     })
 }
 
@@ -373,7 +373,7 @@ fn figures(result: &ScanResult, findings: &[Finding], baseline: bool) -> Figures
         passages,
         passage_bytes,
         passage_ratio: ratio(passage_bytes, bytes),
-        skipped: result.skipped.len() as u64,
+        skipped: result.skipped_count(),
         accepted,
     }
 }

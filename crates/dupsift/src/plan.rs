@@ -289,7 +289,7 @@ pub fn totals(result: &ScanResult, plan: &Plan) -> Totals {
         kept: documents_in - plan.removed.len() as u64,
         removed: plan.removed.len() as u64,
         cut_documents: plan.cuts.len() as u64,
-        skipped: result.skipped.len() as u64,
+        skipped: result.skipped_count(),
         bytes_in,
         bytes_out: bytes_in - bytes_removed - bytes_cut,
         bytes_removed,

@@ -112,9 +112,19 @@ pub struct ScanResult {
     pub passage_documents: u64,
     /// Bytes in passage occurrences beyond each passage's first (overlaps counted once).
     pub passage_cut_bytes: u64,
+    /// The record-level skips beyond the first [`crate::corpus::LISTED_RECORD_SKIPS`], counted
+    /// only: `skipped` lists the others.
+    pub skipped_unlisted: crate::corpus::Unlisted,
     /// Things the user should know that did not change the findings (e.g. a slower path
     /// taken because no temporary file could be written).
     pub warnings: Vec<String>,
+}
+
+impl ScanResult {
+    /// Inputs skipped in all: those listed and those only counted.
+    pub fn skipped_count(&self) -> u64 {
+        self.skipped.len() as u64 + self.skipped_unlisted.records
+    }
 }
 
 /// A repeated passage as reported.

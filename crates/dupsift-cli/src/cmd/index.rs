@@ -71,9 +71,10 @@ pub fn info(args: IndexInfoArgs) -> Result<Exit> {
 fn index_paths(args: &CommonArgs, index: &mut Index) -> Result<()> {
     let options = args.scan_options(true)?;
     let progress = Arc::new(Progress::default());
-    let skipped = with_pool_and_bar(args.threads, args.quiet, &progress, |progress| {
-        scan::index_documents(&args.paths, &options, progress, index)
-    })??;
-    print_skipped(args, &skipped);
+    let (skipped, unlisted) =
+        with_pool_and_bar(args.threads, args.quiet, &progress, |progress| {
+            scan::index_documents(&args.paths, &options, progress, index)
+        })??;
+    print_skipped(args, &skipped, &unlisted);
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use dupsift::corpus::Skipped;
+use dupsift::corpus::{Skipped, Unlisted};
 use dupsift::index::Index;
 use dupsift::report::shown;
 use dupsift::{Progress, ScanOptions, ScanResult};
@@ -80,8 +80,8 @@ fn write_output(
     Ok(())
 }
 
-/// Notes each input skipped (unless `--quiet`).
-fn print_skipped(args: &CommonArgs, skipped: &[Skipped]) {
+/// Notes each input skipped, and how many records went unlisted (unless `--quiet`).
+fn print_skipped(args: &CommonArgs, skipped: &[Skipped], unlisted: &Unlisted) {
     if args.quiet {
         return;
     }
@@ -94,5 +94,11 @@ fn print_skipped(args: &CommonArgs, skipped: &[Skipped]) {
             ),
             None => eprintln!("dupsift: skipped {}: {}", shown(&k.path), shown(&k.reason)),
         }
+    }
+    if unlisted.records > 0 {
+        eprintln!(
+            "dupsift: skipped {} more records, not listed",
+            unlisted.records
+        );
     }
 }

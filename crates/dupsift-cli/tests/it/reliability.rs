@@ -529,3 +529,51 @@ fn clean_of_a_truncated_gzip_copies_it_whole_and_removes_none_of_its_records() {
     assert_eq!(totals["kept"], totals["documents_in"]);
     assert_eq!(file_lines(&t.join("out"))[0]["reason"], "damaged");
 }
+
+#[test]
+fn malformed_lines_beyond_the_listed_ones_are_counted_not_held() {
+    let t = TempCorpus::new();
+    let mut lines = "{}\n".repeat(25_000);
+    lines.push_str(&jsonl_line(&[
+        ("id", "ok".into()),
+        ("text", Gen::new(9).text(40).into()),
+    ]));
+    t.file("in/bad.jsonl.zst", zstd(lines.as_bytes()));
+    let r = t.scan(&["in"]);
+    assert_eq!(summary(&r, "documents"), 1);
+    assert_eq!(summary(&r, "skipped"), 25_000, "the total stays exact");
+    let listed = arr(&r, "skipped");
+    assert_eq!(listed.len(), 10_000);
+    assert_eq!(
+        (listed[0]["line"].as_u64(), listed[9_999]["line"].as_u64()),
+        (Some(1), Some(10_000))
+    );
+    let u = &r["skipped_unlisted"];
+    assert_eq!(u["records"], 15_000, "{u}");
+    assert_eq!(
+        u["by_reason"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        15_000
+    );
+    // The same at one thread and two: which are listed does not depend on the reading order.
+    let one = t
+        .run(&["scan", "-q", "--format", "json", "in", "-j", "1"])
+        .success();
+    let two = t
+        .run(&["scan", "-q", "--format", "json", "in", "-j", "2"])
+        .success();
+    assert_eq!(one.stdout, two.stdout);
+    let text = t.run(&["scan", "-q", "in"]).success().stdout_str();
+    assert!(
+        text.contains("... and 15000 more records, not listed:"),
+        "{text}"
+    );
+    // A cleanup still copies every malformed line through.
+    t.run(&["clean", "-q", "in", "-o", "out"]).success();
+    let out = zstd::decode_all(&std::fs::read(t.join("out/bad.jsonl.zst")).unwrap()[..]).unwrap();
+    assert_eq!(out, lines.as_bytes());
+}

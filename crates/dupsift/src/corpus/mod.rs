@@ -171,6 +171,110 @@ pub struct DocLoc {
     pub offset: u64,
 }
 
+/// Record-level skips (a JSONL line, a Parquet row) listed one by one; beyond these, a run
+/// counts them by reason. 100 MB of malformed lines would otherwise hold gigabytes of entries.
+pub const LISTED_RECORD_SKIPS: usize = 10_000;
+
+/// The record-level skips a run did not list: how many, by kind of reason (the reason up to
+/// its first detail: `invalid JSON`, `not a JSON object`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Unlisted {
+    /// Records skipped and not listed.
+    pub records: u64,
+    /// The same, by kind of reason (at most [`Unlisted::KINDS`], the rest under `other`).
+    pub by_reason: std::collections::BTreeMap<String, u64>,
+}
+
+impl Unlisted {
+    /// Distinct kinds of reason counted apart.
+    pub const KINDS: usize = 64;
+
+    fn count(&mut self, reason: &str) {
+        self.records += 1;
+        // The kind: up to the first detail (a colon, a parenthesis, a number).
+        let end = reason
+            .find([':', '(', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+            .unwrap_or(reason.len());
+        let kind = reason[..end].trim();
+        let kind = if kind.is_empty() { "other" } else { kind };
+        if let Some(n) = self.by_reason.get_mut(kind) {
+            *n += 1;
+        } else if self.by_reason.len() < Self::KINDS {
+            self.by_reason.insert(kind.to_owned(), 1);
+        } else {
+            *self.by_reason.entry("other".to_owned()).or_default() += 1;
+        }
+    }
+}
+
+/// What a run skipped, in bounded memory: every file-level entry, and the first
+/// [`LISTED_RECORD_SKIPS`] record-level ones in listing order (by input, then line), the
+/// others counted in [`Unlisted`]. Which are listed does not depend on the order they arrive
+/// in (threads), so reports stay byte-identical.
+#[derive(Debug, Default)]
+pub struct SkipList {
+    files: Vec<Skipped>,
+    records: Vec<Skipped>,
+    unlisted: Unlisted,
+    limit: usize,
+}
+
+impl SkipList {
+    /// A list that starts with `first` (discovery's skips) and lists up to `limit` records.
+    pub fn new(first: Vec<Skipped>, limit: usize) -> SkipList {
+        let mut list = SkipList {
+            limit,
+            ..SkipList::default()
+        };
+        list.extend(first);
+        list
+    }
+
+    /// Adds one entry.
+    pub fn push(&mut self, s: Skipped) {
+        if s.line.is_none() {
+            self.files.push(s);
+            return;
+        }
+        self.records.push(s);
+        if self.records.len() >= 2 * self.limit.max(1) {
+            self.prune();
+        }
+    }
+
+    /// Adds entries.
+    pub fn extend(&mut self, all: impl IntoIterator<Item = Skipped>) {
+        for s in all {
+            self.push(s);
+        }
+    }
+
+    /// An entry, if any was added (what `--strict` stops at).
+    pub fn first(&self) -> Option<&Skipped> {
+        self.files.first().or(self.records.first())
+    }
+
+    /// Keeps the `limit` first records in listing order, counting the others.
+    fn prune(&mut self) {
+        if self.records.len() <= self.limit {
+            return;
+        }
+        self.records.sort_unstable();
+        for s in self.records.drain(self.limit..) {
+            self.unlisted.count(&s.reason);
+        }
+    }
+
+    /// Every entry listed, sorted (by input, then line), and what was not listed.
+    pub fn finish(mut self) -> (Vec<Skipped>, Unlisted) {
+        self.prune();
+        let mut all = self.files;
+        all.append(&mut self.records);
+        all.sort();
+        (all, self.unlisted)
+    }
+}
+
 /// An input that could not be used, and why.
 ///
 /// Serializes as `{"path": ..., "line": null|n, "reason": ...}`.
@@ -463,5 +567,51 @@ impl Corpus {
         f: impl FnMut(usize, RawRecord) -> Result<(), CorpusError>,
     ) -> Result<(), CorpusError> {
         read::reread_raw(self, locs, opts, f)
+    }
+}
+
+#[cfg(test)]
+mod skip_list_tests {
+    use super::*;
+
+    fn rec(path: &str, line: u64, reason: &str) -> Skipped {
+        Skipped::at_line(path.to_owned(), line, reason.to_owned())
+    }
+
+    /// Issue 18, item 10: record-level skips beyond the limit are counted, not held, and which
+    /// are listed does not depend on the order they arrive in.
+    #[test]
+    fn a_skip_list_holds_the_first_records_and_counts_the_rest_whatever_the_order() {
+        let all: Vec<Skipped> = (1..=1000u64)
+            .map(|l| {
+                let why = if l % 3 == 0 {
+                    "invalid JSON: expected value (column 1)"
+                } else {
+                    "not a JSON object"
+                };
+                rec("a.jsonl", l, why)
+            })
+            .chain([Skipped::file("z.bin".into(), "binary".into())])
+            .collect();
+        let run = |order: &mut dyn Iterator<Item = Skipped>| {
+            let mut list = SkipList::new(Vec::new(), 10);
+            list.extend(order);
+            list.finish()
+        };
+        let forward = run(&mut all.clone().into_iter());
+        let backward = run(&mut all.clone().into_iter().rev());
+        assert_eq!(forward, backward);
+        let (listed, unlisted) = forward;
+        assert_eq!(listed.len(), 11, "10 records and the file");
+        assert_eq!(listed[0].line, Some(1));
+        assert_eq!(listed[9].line, Some(10));
+        assert_eq!(listed[10].path, "z.bin");
+        assert_eq!(unlisted.records, 990);
+        let by: Vec<(&str, u64)> = unlisted
+            .by_reason
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(by, [("invalid JSON", 330), ("not a JSON object", 660)]);
     }
 }

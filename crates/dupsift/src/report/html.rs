@@ -550,7 +550,11 @@ fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
     if report.skipped.is_empty() {
         return Ok(());
     }
-    writeln!(w, "<h2>Skipped inputs ({})</h2><ul>", report.skipped.len())?;
+    writeln!(
+        w,
+        "<h2>Skipped inputs ({})</h2><ul>",
+        report.summary.skipped
+    )?;
     for k in &report.skipped {
         writeln!(
             w,
@@ -559,6 +563,13 @@ fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
             k.line.map(|l| format!(":{l}")).unwrap_or_default(),
             escape(&k.reason)
         )?;
+    }
+    if let Some(u) = &report.skipped_unlisted {
+        writeln!(w, "<li>… and {} more records, not listed:<ul>", u.records)?;
+        for (why, n) in &u.by_reason {
+            writeln!(w, "<li>{n} {}</li>", escape(why))?;
+        }
+        writeln!(w, "</ul></li>")?;
     }
     writeln!(w, "</ul>")
 }

@@ -57,8 +57,13 @@ pub struct Report {
     pub passages: Vec<PassageReport>,
     /// Documents that hold a passage more than once, in input order.
     pub self_repeating: Vec<SelfRepeating>,
-    /// Inputs that could not be used, sorted by path, then line.
+    /// Inputs that could not be used, sorted by path, then line (record-level ones: the first
+    /// [`crate::corpus::LISTED_RECORD_SKIPS`]).
     pub skipped: Vec<Skipped>,
+    /// The record-level skips past those listed, counted by kind of reason (absent when every
+    /// skip is listed). `summary.skipped` counts them too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_unlisted: Option<crate::corpus::Unlisted>,
     /// What `dupsift clean` did (absent from `scan` reports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clean: Option<CleanReport>,
@@ -332,6 +337,10 @@ impl Report {
             verified_pairs: r.pairs.len() as u64,
         };
         let mut report = Report::from_parts(r.params.clone(), clusters, counts, r.skipped.clone());
+        if r.skipped_unlisted.records > 0 {
+            report.summary.skipped += r.skipped_unlisted.records;
+            report.skipped_unlisted = Some(r.skipped_unlisted.clone());
+        }
         report.summary.passages = passages.len() as u64;
         report.summary.passage_documents = r.passage_documents;
         report.summary.self_repeating_documents = self_repeating.len() as u64;
@@ -378,6 +387,7 @@ impl Report {
             passages: Vec::new(),
             self_repeating: Vec::new(),
             skipped,
+            skipped_unlisted: None,
             clean: None,
         }
     }

@@ -275,6 +275,12 @@ fn write_skipped(report: &Report, w: &mut impl Write) -> io::Result<()> {
             None => writeln!(w, "  {}: {}", shown(&k.path), shown(&k.reason))?,
         }
     }
+    if let Some(u) = &report.skipped_unlisted {
+        writeln!(w, "  ... and {} more records, not listed:", u.records)?;
+        for (why, n) in &u.by_reason {
+            writeln!(w, "    {n}  {}", shown(why))?;
+        }
+    }
     Ok(())
 }
 

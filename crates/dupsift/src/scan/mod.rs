@@ -89,6 +89,7 @@ pub fn scan_corpus(
         fingerprints,
         spill,
         skipped,
+        skipped_unlisted,
         mut warnings,
         prior_docs,
     } = pass1::sketch_corpus(&corpus, prior, options, progress)?;
@@ -164,7 +165,7 @@ pub fn scan_corpus(
         // Loudly: an empty report looks like a clean corpus.
         warnings.push(format!(
             "no document was read from the inputs ({} skipped)",
-            skipped.len()
+            skipped.len() as u64 + skipped_unlisted.records
         ));
     }
     Ok(ScanResult {
@@ -173,6 +174,7 @@ pub fn scan_corpus(
         params: params.clone(),
         docs,
         skipped,
+        skipped_unlisted,
         candidate_pairs: candidates.len(),
         pairs,
         clusters,

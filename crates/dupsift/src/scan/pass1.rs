@@ -18,7 +18,10 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use super::sketch::{Scratch, Sketch, sketch};
 use super::sources::{PRIOR_SOURCE, spill_warning};
-use crate::corpus::{Corpus, Decoded, DocLoc, Document, ReadOptions, Skipped};
+use crate::corpus::{
+    Corpus, Decoded, DocLoc, Document, LISTED_RECORD_SKIPS, ReadOptions, SkipList, Skipped,
+    Unlisted,
+};
 use crate::error::ScanError;
 use crate::index::{Index, IndexDoc};
 use crate::minhash::MinHasher;
@@ -45,6 +48,8 @@ pub(super) struct Sketched {
     pub spill: Option<SpillWriter>,
     /// Inputs that could not be used, sorted by path, then line.
     pub skipped: Vec<Skipped>,
+    /// The record-level skips not listed in `skipped`.
+    pub skipped_unlisted: Unlisted,
     /// What the user should know (a slower path taken).
     pub warnings: Vec<String>,
     /// Documents `0..prior_docs` come from the index.
@@ -65,7 +70,7 @@ pub(super) fn sketch_corpus(
         strict,
         tuning,
     } = options;
-    let mut skipped = corpus.skipped.clone();
+    let mut skipped = SkipList::new(corpus.skipped.clone(), LISTED_RECORD_SKIPS);
     if *strict && let Some(s) = skipped.first() {
         return Err(ScanError::Strict(s.clone()));
     }
@@ -139,9 +144,9 @@ pub(super) fn sketch_corpus(
         spill,
         warnings,
     } = filed;
-    // Walk problems are found before reading and decode problems after it, so sort for a
-    // listing that follows the inputs.
-    skipped.sort();
+    // Walk problems are found before reading and decode problems after it: the listing is
+    // sorted to follow the inputs.
+    let (skipped, skipped_unlisted) = skipped.finish();
     Ok(Sketched {
         docs,
         keys,
@@ -149,6 +154,7 @@ pub(super) fn sketch_corpus(
         fingerprints,
         spill,
         skipped,
+        skipped_unlisted,
         warnings,
         prior_docs,
     })
@@ -183,7 +189,7 @@ fn read_documents(
     corpus: &Corpus,
     read: &ReadOptions,
     strict: bool,
-    skipped: &mut Vec<Skipped>,
+    skipped: &mut SkipList,
     progress: &Progress,
     mut sink: impl FnMut(Vec<(Document, u128)>) -> Result<(), ScanError>,
 ) -> Result<(), ScanError> {
@@ -353,14 +359,15 @@ impl Filed {
 
 /// Reads `inputs` and appends each document to `index` as a later check needs it (word
 /// hashes, band keys, passage fingerprints), detecting nothing: pass 1 without the exact
-/// duplicates, signatures or spill. Returns the inputs skipped, sorted; with
+/// duplicates, signatures or spill. Returns the inputs skipped, sorted (record-level ones
+/// past [`LISTED_RECORD_SKIPS`] counted only); with
 /// [`ScanOptions::strict`] the first unusable input (or invalid UTF-8) stops it, as in a scan.
 pub fn index_documents(
     inputs: &[std::path::PathBuf],
     options: &ScanOptions,
     progress: &Progress,
     index: &mut Index,
-) -> Result<Vec<Skipped>, ScanError> {
+) -> Result<(Vec<Skipped>, Unlisted), ScanError> {
     let corpus = Corpus::discover(inputs, &options.read)?;
     index_corpus(&corpus, options, progress, index)
 }
@@ -372,9 +379,9 @@ pub fn index_corpus(
     options: &ScanOptions,
     progress: &Progress,
     index: &mut Index,
-) -> Result<Vec<Skipped>, ScanError> {
+) -> Result<(Vec<Skipped>, Unlisted), ScanError> {
     let (params, read) = (&options.params, &options.read);
-    let mut skipped = corpus.skipped.clone();
+    let mut skipped = SkipList::new(corpus.skipped.clone(), LISTED_RECORD_SKIPS);
     if options.strict
         && let Some(s) = skipped.first()
     {
@@ -407,8 +414,7 @@ pub fn index_corpus(
             Ok(())
         },
     )?;
-    skipped.sort();
-    Ok(skipped)
+    Ok(skipped.finish())
 }
 
 /// Reads the corpus on a thread of its own, one batch ahead, so that I/O and decompression
