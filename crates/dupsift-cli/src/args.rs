@@ -703,6 +703,15 @@ fn tuning_from_env() -> Tuning {
     tuning
 }
 
+/// Test hook: `index add` waits this many milliseconds between reading the index and writing
+/// it (`DUPSIFT_PAUSE_BEFORE_SAVE_MS`), so that a concurrency test can overlap a second run.
+pub fn pause_before_save_from_env() -> Option<std::time::Duration> {
+    std::env::var("DUPSIFT_PAUSE_BEFORE_SAVE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(std::time::Duration::from_millis)
+}
+
 /// Test hook: `DUPSIFT_ABORT_AFTER_FILES=N` makes `clean` abort the process (as a crash or
 /// `kill -9` would) once N output files are written, so tests can check that an interrupted
 /// cleanup leaves no output behind.

@@ -25,6 +25,21 @@ use crate::scan::{Input, Scan, input, skipped_list, table};
 pub struct IndexHandle {
     index: Index,
     path: PathBuf,
+    /// The file as this handle last read or wrote it: an `add` refuses a file another
+    /// process has written since, whose documents the save would drop.
+    stamp: Option<Stamp>,
+}
+
+/// What tells one version of a file from another: its identity, length and modification time.
+type Stamp = (u64, u64, std::time::SystemTime);
+
+fn stamp(path: &std::path::Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let id = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let id = 0;
+    Some((id, m.len(), m.modified().ok()?))
 }
 
 /// The options of `params` (consumed) and the input they read.
@@ -80,16 +95,20 @@ pub fn index_build(
     let mut index = Index::new(IndexParams::of(&opts.scan.params)).map_err(|e| engine(e.into()))?;
     append(py, &mut index, input, &opts)?;
     index.save(&path).map_err(|e| engine(e.into()))?;
-    Ok(IndexHandle { index, path })
+    let stamp = stamp(&path);
+    Ok(IndexHandle { index, path, stamp })
 }
 
 /// Opens the index file at `path`.
 #[pyfunction]
 pub fn index_open(py: Python<'_>, path: PathBuf) -> PyResult<IndexHandle> {
-    let index = py
-        .detach(|| Index::load(&path))
+    let (index, stamp) = py
+        .detach(|| {
+            let _lock = Index::lock(&path, || {})?;
+            Ok::<_, dupsift::index::IndexFileError>((Index::load(&path)?, stamp(&path)))
+        })
         .map_err(|e| engine(e.into()))?;
-    Ok(IndexHandle { index, path })
+    Ok(IndexHandle { index, path, stamp })
 }
 
 #[pymethods]
@@ -126,12 +145,27 @@ impl IndexHandle {
             .check_params(&opts.scan.params, &self.path)
             .map_err(|e| engine(e.into()))?;
         let is_table = input.rows().is_some();
+        // Held until the save: another `index add` waits meanwhile.
+        let path = self.path.clone();
+        let _lock = py
+            .detach(|| Index::lock(&path, || {}))
+            .map_err(|e| engine(e.into()))?;
+        if stamp(&self.path) != self.stamp {
+            return Err(error(
+                Kind::Input,
+                format!(
+                    "{}: the index file changed since it was opened (another process wrote it); open it again",
+                    self.path.display()
+                ),
+            ));
+        }
         // On a failed read or write the documents added are dropped again: the index stays
         // as the file has it.
         let before = self.index.docs.len();
         let skipped = append(py, &mut self.index, input, &opts);
         let saved = skipped.and_then(|s| {
             self.index.save(&self.path).map_err(|e| engine(e.into()))?;
+            self.stamp = stamp(&self.path);
             Ok(s)
         });
         match saved {

@@ -268,3 +268,18 @@ def test_build_never_replaces_an_input_or_a_foreign_file(tmp_path):
     with pytest.raises(ValueError, match="is not a dupsift index"):
         dupsift.Index.build(_table(CORPUS[:3]), notes)
     assert notes.read_text() == "my notes\n"
+
+
+def test_add_refuses_a_file_written_since_it_was_opened(tmp_path):
+    # Issue 18, item 9: saving would drop what the other process added.
+    path = tmp_path / "s.dsx"
+    idx = dupsift.Index.build(_table(CORPUS[:4]), path)
+    more = _write_jsonl(tmp_path / "more.jsonl", CORPUS[4:6])
+    _cli("index", "add", "-q", path, more)
+    before = path.read_bytes()
+    with pytest.raises(dupsift.InputError, match="changed since it was opened"):
+        idx.add(_table(CORPUS[6:8]))
+    assert path.read_bytes() == before
+    fresh = dupsift.Index.open(path)
+    fresh.add(_table(CORPUS[6:8]))
+    assert len(dupsift.Index.open(path)) == 8

@@ -236,7 +236,44 @@ impl Disagreement {
     }
 }
 
+/// The lock of an index file, held from its load to its save by whoever adds to it: two
+/// `index add` runs at once would otherwise both load the same file, and the second save
+/// would drop the first one's batch. Released when dropped.
+#[derive(Debug)]
+pub struct IndexLock {
+    _file: std::fs::File,
+}
+
 impl Index {
+    /// Takes the lock of the index file at `path`, waiting while another process holds it
+    /// (`waiting` is called once, before the wait, so that a caller can say why it stops).
+    /// The lock is an advisory lock on the file itself; since a save replaces the file with a
+    /// new one, a lock taken on a file that was replaced meanwhile is dropped and taken again
+    /// on the new one.
+    pub fn lock(path: &Path, waiting: impl FnOnce()) -> Result<IndexLock, IndexFileError> {
+        let read = |source| IndexFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut waiting = Some(waiting);
+        loop {
+            let file = std::fs::File::open(path).map_err(read)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if let Some(w) = waiting.take() {
+                        w();
+                    }
+                    file.lock().map_err(read)?;
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(read(e)),
+            }
+            if same_file(&file, path).map_err(read)? {
+                return Ok(IndexLock { _file: file });
+            }
+        }
+    }
+
     /// Reads and decodes the index file at `path`.
     pub fn load(path: &Path) -> Result<Index, IndexFileError> {
         let bytes = std::fs::read(path).map_err(|source| IndexFileError::Read {
@@ -459,6 +496,22 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().expect("8 bytes"),
         ))
+    }
+}
+
+/// Whether `path` still names the file `file` has open (a save renames a new file over it).
+fn same_file(file: &std::fs::File, path: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (open, named) = (file.metadata()?, std::fs::metadata(path)?);
+        Ok((open.dev(), open.ino()) == (named.dev(), named.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        // Elsewhere a file open without sharing cannot be renamed over: it is the same.
+        let _ = (file, path);
+        Ok(true)
     }
 }
 

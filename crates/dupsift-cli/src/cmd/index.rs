@@ -11,11 +11,13 @@ use std::time::Instant;
 use anyhow::Result;
 
 use dupsift::index::{Index, IndexParams};
-use dupsift::report::{human_bytes, write_index_info};
+use dupsift::report::{human_bytes, shown, write_index_info};
 use dupsift::{Progress, scan};
 
 use super::print_skipped;
-use crate::args::{CommonArgs, IndexAddArgs, IndexBuildArgs, IndexInfoArgs};
+use crate::args::{
+    CommonArgs, IndexAddArgs, IndexBuildArgs, IndexInfoArgs, pause_before_save_from_env,
+};
 use crate::exit::Exit;
 use crate::progress::with_pool_and_bar;
 
@@ -42,10 +44,25 @@ pub fn build(mut args: IndexBuildArgs) -> Result<Exit> {
 pub fn add(mut args: IndexAddArgs) -> Result<Exit> {
     args.common.default_paths()?;
     dupsift::corpus::require_inputs(&args.common.paths)?;
+    // Held from the load to the save: a second `index add` waits, then adds to this one's.
+    let quiet = args.common.quiet;
+    let _lock = Index::lock(&args.index, || {
+        if !quiet {
+            eprintln!(
+                "dupsift: waiting for another run to finish with {}",
+                shown(&args.index.to_string_lossy())
+            );
+        }
+    })?;
     let mut index = Index::load(&args.index)?;
     index.check_params(&args.common.params()?, &args.index)?;
     let before = index.docs.len();
     index_paths(&args.common, &mut index)?;
+    if let Some(pause) = pause_before_save_from_env() {
+        // Said even with --quiet: the test waits for it to start the second run.
+        eprintln!("dupsift: pausing before the save (test hook)");
+        std::thread::sleep(pause);
+    }
     index.save(&args.index)?;
     if !args.common.quiet {
         eprintln!(

@@ -577,3 +577,60 @@ fn malformed_lines_beyond_the_listed_ones_are_counted_not_held() {
     let out = zstd::decode_all(&std::fs::read(t.join("out/bad.jsonl.zst")).unwrap()[..]).unwrap();
     assert_eq!(out, lines.as_bytes());
 }
+
+/// The document count `dupsift index info` gives for `index` in `t`.
+fn indexed(t: &TempCorpus, index: &str) -> u64 {
+    let info = t.run(&["index", "info", index]).success().stdout_str();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("documents "))
+        .expect("a documents line");
+    line["documents ".len()..]
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn two_concurrent_index_adds_both_land() {
+    let t = corpus();
+    let mut g = Gen::new(9);
+    for (dir, n) in [("b1", 4), ("b2", 3)] {
+        for k in 0..n {
+            t.file(&format!("{dir}/d{k}.txt"), g.text(60));
+        }
+    }
+    t.run(&["index", "build", "-q", "data", "-o", "i.dsx"])
+        .success();
+    assert_eq!(indexed(&t, "i.dsx"), 3);
+    // The first add holds the index for a while between reading and writing it; the second
+    // starts meanwhile. Without a lock both read 3 documents and the last save wins.
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin!("dupsift"))
+        .current_dir(t.path())
+        .args(["index", "add", "-q", "i.dsx", "b1"])
+        .env("DUPSIFT_PAUSE_BEFORE_SAVE_MS", "1500")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the first add");
+    // Once it says it is pausing, it has read the index under its lock.
+    let mut note = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(first.stderr.take().unwrap()),
+        &mut note,
+    )
+    .unwrap();
+    assert!(note.contains("pausing before the save"), "{note}");
+    let second = t.run(&["index", "add", "i.dsx", "b2"]).success();
+    assert!(first.wait().unwrap().success());
+    assert!(
+        second
+            .stderr
+            .contains("waiting for another run to finish with i.dsx"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(indexed(&t, "i.dsx"), 3 + 4 + 3, "a batch was lost");
+}
