@@ -69,7 +69,7 @@ pub fn engine(e: dupsift::Error) -> PyErr {
             C::NeedsPassages | C::AnnotateOnlyCuts | C::AnnotateText { .. } | C::Reserved { .. },
         ) => Kind::Parameter,
         E::Clean(C::FieldExists { .. } | C::ColumnExists { .. }) => Kind::Column,
-        E::Clean(C::Io { .. } | C::Changed { .. }) => Kind::Input,
+        E::Clean(C::Io { .. } | C::Changed { .. } | C::OutputTaken { .. }) => Kind::Input,
         _ => Kind::Engine,
     };
     error(kind, e.to_string())

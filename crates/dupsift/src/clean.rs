@@ -244,6 +244,15 @@ pub enum CleanError {
     /// [`table`] was given the scan of something else than one Arrow table in memory.
     #[error("only the scan of one Arrow table in memory is cleaned into a table")]
     NotATable,
+    /// Without `force`, something was put in the output directory while the cleanup ran: it
+    /// is left as it is, and the finished cleanup stays in `kept`.
+    #[error("{} is not empty any more: something was written into it while the cleanup ran, and it is not replaced without --force (the finished cleanup is in {})", path.display(), kept.display())]
+    OutputTaken {
+        /// The output directory.
+        path: PathBuf,
+        /// The hidden directory holding the finished cleanup.
+        kept: PathBuf,
+    },
     /// The finished output could not be renamed into place.
     #[error("moving the output to {}", path.display())]
     Place {

@@ -212,11 +212,23 @@ pub fn run(result: &ScanResult, out: &Path, options: &CleanOptions) -> Result<Cl
         })?;
     let totals = write(result, &plan, tmp.path(), options)?;
     write_report(result, options, &totals, &tmp.path().join("report.json"))?;
-    place(&tmp.keep(), out).map_err(|source| CleanError::Place {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    Ok(Cleanup { plan, totals })
+    let tmp = tmp.keep();
+    match place(&tmp, out, options.force) {
+        Ok(()) => Ok(Cleanup { plan, totals }),
+        // Someone else's files are in OUT now: they stay, and so does the finished cleanup.
+        Err(e) if !options.force && taken(&e) => Err(CleanError::OutputTaken {
+            path: out.to_path_buf(),
+            kept: tmp,
+        }),
+        Err(source) => {
+            // Nothing of the new output is in place: the temporary directory goes.
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(CleanError::Place {
+                path: out.to_path_buf(),
+                source,
+            })
+        }
+    }
 }
 
 /// Writes `report.json`: the scan's report with what the cleanup did.
@@ -247,29 +259,93 @@ fn write_report(
     file.sync_all().map_err(failed)
 }
 
-/// Moves the finished directory `tmp` to `out`, replacing an existing `out` only once `tmp` is
-/// complete: the old one is renamed aside, the new one renamed in, then the old one removed.
-pub fn place(tmp: &Path, out: &Path) -> io::Result<()> {
-    if out.exists() {
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let old = tempfile::Builder::new()
-            .prefix(".dupsift-old-")
-            .tempdir_in(parent)?
-            .keep();
-        let aside = old.join("previous");
-        std::fs::rename(out, &aside)?;
-        std::fs::rename(tmp, out)?;
-        if std::fs::metadata(&aside)?.is_dir() {
-            std::fs::remove_dir_all(&old)?;
-        } else {
-            std::fs::remove_file(&aside)?;
-            std::fs::remove_dir(&old)?;
+/// Whether a placement failed because `out` is not empty (or not a directory) any more.
+fn taken(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::DirectoryNotEmpty
+            | io::ErrorKind::AlreadyExists
+            | io::ErrorKind::NotADirectory
+    )
+}
+
+/// Moves the finished directory `tmp` to `out`.
+///
+/// Without `force`, one rename: it succeeds when `out` does not exist or is an empty
+/// directory (replaced as a whole), and fails when something was put in `out` since the run
+/// began, which is then left alone: the placement never deletes what it did not create.
+///
+/// With `force` an existing `out` is replaced: on Linux both are swapped in one step
+/// (`renameat2` with `RENAME_EXCHANGE`), so `out` is at every moment the old output or the new
+/// one, and the old one is then removed from where the new one was. Where that is not
+/// available, the old one is renamed aside and the new one in, and a failure of the second
+/// rename puts the old one back.
+pub fn place(tmp: &Path, out: &Path, force: bool) -> io::Result<()> {
+    if !force || std::fs::symlink_metadata(out).is_err() {
+        return std::fs::rename(tmp, out);
+    }
+    #[cfg(target_os = "linux")]
+    if std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        match exchange(tmp, out) {
+            // The old output is where the new one was; removing it is tidying only.
+            Ok(()) => {
+                let _ = std::fs::remove_dir_all(tmp);
+                return Ok(());
+            }
+            // File systems without the swap (some network and FUSE ones) take the two renames.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {}
+            Err(e) => return Err(e),
         }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let old = tempfile::Builder::new()
+        .prefix(".dupsift-old-")
+        .tempdir_in(parent)?
+        .keep();
+    let aside = old.join("previous");
+    std::fs::rename(out, &aside).inspect_err(|_| {
+        let _ = std::fs::remove_dir(&old);
+    })?;
+    if let Err(e) = std::fs::rename(tmp, out) {
+        // Roll back: the old output goes back where it was.
+        std::fs::rename(&aside, out)?;
+        let _ = std::fs::remove_dir(&old);
+        return Err(e);
+    }
+    if std::fs::metadata(&aside)?.is_dir() {
+        std::fs::remove_dir_all(&old)?;
+    } else {
+        std::fs::remove_file(&aside)?;
+        std::fs::remove_dir(&old)?;
+    }
+    Ok(())
+}
+
+/// Swaps the directory entries `a` and `b` in one step.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are NUL-terminated C strings that live across the call; the syscall
+    // only reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
         Ok(())
     } else {
-        std::fs::rename(tmp, out)
+        Err(io::Error::last_os_error())
     }
 }

@@ -166,6 +166,61 @@ fn a_non_empty_or_overlapping_output_is_refused_and_left_as_it_was() {
     assert!(out.join("a.txt").exists());
 }
 
+/// Issue 18, items 6 and 7: what another process puts in OUT while the cleanup runs is never
+/// deleted without `force`: the placement fails, the file stays, and the finished cleanup is
+/// kept where the error says. With `force` the old output is swapped out whole, and nothing
+/// of either is left beside OUT.
+#[test]
+fn files_put_in_the_output_during_the_run_survive_the_placement() {
+    let c = Corpus::new();
+    duplicates(&c);
+    let inputs = [c.path("in")];
+    let scan_options = options(params(false));
+    let result = scan(&inputs, &scan_options);
+    let out = c.path("out");
+    let intruder = out.join("theirs.txt");
+    let plant = |n: u64| {
+        if n == 1 {
+            std::fs::create_dir_all(intruder.parent().unwrap()).unwrap();
+            std::fs::write(&intruder, "not dupsift's").unwrap();
+        }
+    };
+    let o = CleanOptions {
+        on_file_written: Some(&plant),
+        ..CleanOptions::new(&inputs, &scan_options)
+    };
+    let kept = match clean::run(&result, &out, &o) {
+        Err(CleanError::OutputTaken { path, kept }) => {
+            assert_eq!(path, out);
+            kept
+        }
+        other => panic!("placed over a file it did not write: {other:?}"),
+    };
+    assert_eq!(std::fs::read_to_string(&intruder).unwrap(), "not dupsift's");
+    assert!(kept.join("manifest.jsonl").is_file() && kept.join("a.txt").is_file());
+    std::fs::remove_dir_all(&kept).unwrap();
+
+    // An empty OUT made meanwhile is simply replaced.
+    std::fs::remove_file(&intruder).unwrap();
+    clean::run(&result, &out, &CleanOptions::new(&inputs, &scan_options)).unwrap();
+    assert!(out.join("a.txt").is_file());
+
+    // With force, an existing OUT is replaced whole, and no hidden directory is left.
+    c.file("out/stale.txt", "old");
+    let forced = CleanOptions {
+        force: true,
+        ..CleanOptions::new(&inputs, &scan_options)
+    };
+    clean::run(&result, &out, &forced).unwrap();
+    assert!(!out.join("stale.txt").exists() && out.join("a.txt").is_file());
+    let beside: Vec<_> = std::fs::read_dir(c.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".dupsift-"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+}
+
 #[test]
 fn a_dry_run_plans_and_counts_what_a_run_writes_and_writes_nothing() {
     let c = Corpus::new();
